@@ -1,0 +1,148 @@
+//! The chain cache: a set of 64-bit chain keys that readers query without locks.
+//!
+//! # Invariants
+//! Only one writer at a time (the validator inserts while holding its state lock). Readers
+//! load the current table pointer and probe it; a grown table is published with `Release`
+//! after it is fully filled, and old tables are kept alive until the cache is dropped, so a
+//! reader that still probes an old table reads valid (if stale) memory. A stale miss only
+//! sends the reader to the slow path, which re-checks under the lock.
+
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+struct Table {
+    slots: Box<[AtomicU64]>,
+}
+
+impl Table {
+    fn new(capacity: usize) -> Table {
+        Table { slots: (0..capacity).map(|_| AtomicU64::new(0)).collect() }
+    }
+
+    #[inline]
+    fn contains(&self, key: u64) -> bool {
+        let mask = self.slots.len() - 1;
+        let mut i = (key as usize) & mask;
+        loop {
+            let v = self.slots[i].load(Ordering::Acquire);
+            if v == key {
+                return true;
+            }
+            if v == 0 {
+                return false;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Inserts `key`; returns false when already present. Single writer only.
+    fn insert(&self, key: u64) -> bool {
+        let mask = self.slots.len() - 1;
+        let mut i = (key as usize) & mask;
+        loop {
+            let v = self.slots[i].load(Ordering::Relaxed);
+            if v == key {
+                return false;
+            }
+            if v == 0 {
+                self.slots[i].store(key, Ordering::Release);
+                return true;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
+/// A grow-only concurrent set of non-zero `u64` keys with lock-free lookups.
+pub(crate) struct ChainCache {
+    current: AtomicPtr<Table>,
+    len: AtomicUsize,
+    /// Every table ever published (the current one last), freed on drop.
+    tables: Mutex<Vec<*mut Table>>,
+}
+
+// SAFETY: the raw table pointers are only created from `Box::into_raw`, are never freed
+// before drop, and all shared access to table contents goes through atomics.
+unsafe impl Send for ChainCache {}
+// SAFETY: as above; mutation of `tables` is behind a mutex.
+unsafe impl Sync for ChainCache {}
+
+const INITIAL: usize = 1 << 12;
+
+impl ChainCache {
+    pub fn new() -> ChainCache {
+        let t = Box::into_raw(Box::new(Table::new(INITIAL)));
+        ChainCache {
+            current: AtomicPtr::new(t),
+            len: AtomicUsize::new(0),
+            tables: Mutex::new(vec![t]),
+        }
+    }
+
+    /// Whether `key` was inserted before. Lock-free; never allocates.
+    #[inline]
+    pub fn contains(&self, key: u64) -> bool {
+        let t = self.current.load(Ordering::Acquire);
+        // SAFETY: tables are never freed while the cache lives (see # Invariants).
+        unsafe { &*t }.contains(key)
+    }
+
+    /// Inserts `key` (non-zero). Callers must serialise inserts (single writer).
+    pub fn insert(&self, key: u64) {
+        debug_assert_ne!(key, 0);
+        let t = self.current.load(Ordering::Acquire);
+        // SAFETY: as in `contains`.
+        let table = unsafe { &*t };
+        if !table.insert(key) {
+            return;
+        }
+        let len = self.len.fetch_add(1, Ordering::Relaxed) + 1;
+        if len * 2 > table.slots.len() {
+            let bigger = Table::new(table.slots.len() * 4);
+            for s in table.slots.iter() {
+                let v = s.load(Ordering::Relaxed);
+                if v != 0 {
+                    bigger.insert(v);
+                }
+            }
+            let p = Box::into_raw(Box::new(bigger));
+            let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+            tables.push(p);
+            self.current.store(p, Ordering::Release);
+        }
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for ChainCache {
+    fn drop(&mut self) {
+        let tables = self.tables.get_mut().unwrap_or_else(|e| e.into_inner());
+        for &t in tables.iter() {
+            // SAFETY: each pointer came from `Box::into_raw` and is freed exactly once, here,
+            // when no reader can exist any more (`&mut self`).
+            drop(unsafe { Box::from_raw(t) });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grows_and_keeps_every_key() {
+        let c = ChainCache::new();
+        for k in 1..100_000u64 {
+            c.insert(k.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        }
+        for k in 1..100_000u64 {
+            assert!(c.contains(k.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1));
+        }
+        assert!(!c.contains(2));
+        assert_eq!(c.len(), 99_999);
+    }
+}

@@ -1,0 +1,148 @@
+//! Lock classes: what the dependency graph is made of.
+//!
+//! A lock's class is, by default, the source location where the lock was constructed
+//! (`#[track_caller]`), like the kernel's static key per init site. A [`LockClassKey`] declared
+//! as a `static` (see [`static_lock_class!`](crate::static_lock_class)) gives a class a name and
+//! lets locks built inside a generic helper have distinct classes.
+
+use std::panic::Location;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::report::WaitKind;
+
+/// Index of a lock class (a graph node) in a validator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClassId(pub u32);
+
+/// A named lock class, declared once as a `static`.
+///
+/// # Examples
+///
+/// ```
+/// use lockdep_core::{LockClassKey, Mutex};
+///
+/// static CACHE_LOCK: LockClassKey = LockClassKey::new("cache_lock");
+///
+/// fn make() -> Mutex<Vec<u8>> {
+///     // Without the key, every mutex made here would share this line as its class.
+///     Mutex::with_key(Vec::new(), &CACHE_LOCK)
+/// }
+/// let a = make();
+/// drop(a.lock());
+/// ```
+pub struct LockClassKey {
+    name: &'static str,
+    site: &'static Location<'static>,
+    /// Resolved class id + 1 in the global validator, 0 while unresolved.
+    cached: AtomicU32,
+}
+
+impl LockClassKey {
+    /// A key named `name`, defined at the caller's location.
+    #[track_caller]
+    pub const fn new(name: &'static str) -> LockClassKey {
+        LockClassKey { name, site: Location::caller(), cached: AtomicU32::new(0) }
+    }
+
+    /// The class name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Where the key was defined.
+    pub fn site(&self) -> &'static Location<'static> {
+        self.site
+    }
+}
+
+impl std::fmt::Debug for LockClassKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LockClassKey").field("name", &self.name).field("site", &self.site).finish()
+    }
+}
+
+/// Declares a `static` [`LockClassKey`] at the call site and evaluates to a reference to it.
+///
+/// ```
+/// let key: &'static lockdep_core::LockClassKey = lockdep_core::static_lock_class!("my_lock");
+/// assert_eq!(key.name(), "my_lock");
+/// ```
+#[macro_export]
+macro_rules! static_lock_class {
+    ($name:expr) => {{
+        static KEY: $crate::LockClassKey = $crate::LockClassKey::new($name);
+        &KEY
+    }};
+}
+
+/// Everything needed to register a class: its identity and how its waiters wait.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct ClassDesc {
+    pub name: String,
+    pub site: Option<crate::report::Site>,
+    pub wait: WaitKind,
+}
+
+pub(crate) fn site_of(loc: &'static Location<'static>) -> crate::report::Site {
+    crate::report::Site { file: loc.file().to_string(), line: loc.line(), column: loc.column() }
+}
+
+enum Source {
+    Site(&'static Location<'static>),
+    Key(&'static LockClassKey),
+}
+
+/// How a lock instance names its class; resolves (once) to a [`ClassId`] of the global
+/// validator and caches the result, so the hot path is one atomic load.
+pub(crate) struct ClassRef {
+    source: Source,
+    wait: WaitKind,
+    cached: AtomicU32,
+}
+
+impl ClassRef {
+    #[track_caller]
+    pub const fn at_caller(wait: WaitKind) -> ClassRef {
+        ClassRef { source: Source::Site(Location::caller()), wait, cached: AtomicU32::new(0) }
+    }
+
+    pub const fn keyed(key: &'static LockClassKey, wait: WaitKind) -> ClassRef {
+        ClassRef { source: Source::Key(key), wait, cached: AtomicU32::new(0) }
+    }
+
+    fn cache(&self) -> &AtomicU32 {
+        match self.source {
+            Source::Site(_) => &self.cached,
+            Source::Key(k) => &k.cached,
+        }
+    }
+
+    pub fn desc(&self) -> ClassDesc {
+        match self.source {
+            Source::Site(loc) => ClassDesc {
+                name: format!("{}:{}:{}", loc.file(), loc.line(), loc.column()),
+                site: Some(site_of(loc)),
+                wait: self.wait,
+            },
+            Source::Key(k) => {
+                ClassDesc { name: k.name.to_string(), site: Some(site_of(k.site)), wait: self.wait }
+            }
+        }
+    }
+
+    /// The class in `validator`, registering it on first use.
+    #[inline]
+    pub fn resolve(&self, validator: &crate::validator::Validator) -> ClassId {
+        let c = self.cache().load(Ordering::Acquire);
+        if c != 0 {
+            return ClassId(c - 1);
+        }
+        let id = validator.register_class(self.desc());
+        self.cache().store(id.0 + 1, Ordering::Release);
+        id
+    }
+
+    pub fn name(&self) -> String {
+        self.desc().name
+    }
+}

@@ -1,0 +1,175 @@
+//! The process-wide validator behind the lock types: thread-local held-lock stacks, report
+//! emission (stderr, report file, panic).
+
+use std::cell::RefCell;
+use std::sync::{Arc, LazyLock};
+
+use crate::class::ClassId;
+use crate::config::{self, OnReport};
+use crate::held::{HeldStack, SiteRef};
+use crate::report::{self, Report};
+use crate::validator::{AcquireReq, Validator};
+
+static VALIDATOR: LazyLock<Validator> =
+    LazyLock::new(|| Validator::new(config::config().backtraces));
+
+thread_local! {
+    // No destructor: usable while the thread's other thread-locals are torn down.
+    static STACK: RefCell<HeldStack> = const { RefCell::new(HeldStack::new()) };
+    static NAME: RefCell<Option<Arc<str>>> = const { RefCell::new(None) };
+}
+
+/// The process-wide validator.
+pub fn validator() -> &'static Validator {
+    &VALIDATOR
+}
+
+fn thread_name() -> Arc<str> {
+    let fresh = || -> Arc<str> {
+        let t = std::thread::current();
+        match t.name() {
+            Some(n) => n.into(),
+            None => format!("{:?}", t.id()).into(),
+        }
+    };
+    NAME.try_with(|n| {
+        if let Ok(mut n) = n.try_borrow_mut() {
+            n.get_or_insert_with(fresh).clone()
+        } else {
+            fresh()
+        }
+    })
+    .unwrap_or_else(|_| "<exiting thread>".into())
+}
+
+/// Runs `f` on this thread's stack; `None` when re-entered or validation is off.
+#[inline]
+fn with_stack<R>(f: impl FnOnce(&mut HeldStack) -> R) -> Option<R> {
+    if config::on_report() == OnReport::Off {
+        return None;
+    }
+    STACK.try_with(|s| s.try_borrow_mut().ok().map(|mut s| f(&mut s))).ok().flatten()
+}
+
+/// Whether reports should panic the current thread now.
+fn should_panic() -> bool {
+    config::on_report() == OnReport::Panic && !std::thread::panicking()
+}
+
+fn program() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "process".into())
+}
+
+/// Where this process writes its report file.
+pub fn report_path() -> std::path::PathBuf {
+    config::config().report_dir.join(format!("{}-{}.json", program(), std::process::id()))
+}
+
+/// Writes the process's report document atomically; returns where.
+pub fn write_report_file() -> std::io::Result<std::path::PathBuf> {
+    let path = report_path();
+    let mut doc = VALIDATOR.document(&program());
+    doc.pid = Some(std::process::id());
+    for r in &mut doc.reports {
+        r.reproduce.get_or_insert_with(|| format!("lockdep-report show {}", path.display()));
+    }
+    doc.write_atomic(&path)?;
+    Ok(path)
+}
+
+/// Prints reports and updates the report file. Returns true when the caller must panic.
+fn emit(reports: &[Report]) -> bool {
+    if reports.is_empty() {
+        return false;
+    }
+    let path = write_report_file();
+    for r in reports {
+        let mut text = report::render_report(r);
+        match &path {
+            Ok(p) => text.push_str(&format!("report file: {}\n", p.display())),
+            Err(e) => text.push_str(&format!("lockdep: could not write the report file: {e}\n")),
+        }
+        eprint!("{text}");
+    }
+    should_panic()
+}
+
+fn panic_with(reports: &[Report]) -> ! {
+    let first = &reports[0];
+    panic!("lockdep: {} ({}): {}", first.title, first.kind, first.message)
+}
+
+/// Validates and records a blocking or try acquisition; panics (in panic mode) before the
+/// caller takes the lock. Returns whether the acquisition is tracked.
+#[inline]
+pub(crate) fn acquire(req: AcquireReq) -> bool {
+    let r = with_stack(|s| {
+        let reports = VALIDATOR.acquire(s, &thread_name, req);
+        if !reports.is_empty() && emit(&reports) {
+            s.pop();
+            return Err(reports);
+        }
+        Ok(())
+    });
+    match r {
+        None => false,
+        Some(Ok(())) => true,
+        Some(Err(reports)) => panic_with(&reports),
+    }
+}
+
+/// Records a release.
+#[inline]
+pub(crate) fn release(instance: usize, class: ClassId, site: SiteRef) {
+    let r = with_stack(|s| {
+        let reports = VALIDATOR.release(s, &thread_name, instance, class, site);
+        !reports.is_empty() && emit(&reports)
+    });
+    if r == Some(true) {
+        panic_with(&VALIDATOR.reports()[VALIDATOR.reports().len() - 1..]);
+    }
+}
+
+/// Records a downgrade (write -> downgraded reader).
+pub(crate) fn downgrade(instance: usize, class: ClassId, site: SiteRef) {
+    let r = with_stack(|s| {
+        let reports = VALIDATOR.downgrade(s, &thread_name, instance, class, site);
+        !reports.is_empty() && emit(&reports)
+    });
+    if r == Some(true) {
+        panic_with(&VALIDATOR.reports()[VALIDATOR.reports().len() - 1..]);
+    }
+}
+
+/// Records that a lock instance is freed.
+pub(crate) fn free(instance: usize, site: SiteRef) {
+    let r = with_stack(|s| {
+        let reports = VALIDATOR.free(s, &thread_name, instance, site);
+        !reports.is_empty() && emit(&reports)
+    });
+    if r == Some(true) {
+        panic_with(&VALIDATOR.reports()[VALIDATOR.reports().len() - 1..]);
+    }
+}
+
+/// Reports locks still held by the current thread (`held_at_exit`) and forgets them. Called
+/// by the test harness at the end of a test thread; safe during thread exit.
+pub fn check_held_at_exit() {
+    let _ = with_stack(|s| {
+        let reports = VALIDATOR.held_at_exit(s, &thread_name);
+        emit(&reports);
+    });
+}
+
+/// Number of locks the current thread holds, as the validator sees them.
+pub fn held_count() -> usize {
+    STACK.try_with(|s| s.try_borrow().map(|s| s.len()).unwrap_or(0)).unwrap_or(0)
+}
+
+/// Every report the process-wide validator has produced so far.
+pub fn reports() -> Vec<Report> {
+    VALIDATOR.reports()
+}

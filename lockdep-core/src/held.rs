@@ -1,0 +1,237 @@
+//! The per-thread held-lock stack and chain keys.
+//!
+//! Each entry records one held lock: instance, class, subclass, mode, whether it was a
+//! trylock, where it was acquired, and the chain key of the stack up to and including it.
+//! The stack is a fixed array of `Copy` entries, so it needs no allocation and no destructor
+//! (it stays usable while a thread's other thread-locals are being destroyed).
+
+use std::panic::Location;
+
+use crate::class::ClassId;
+use crate::report::Mode;
+
+/// Held locks beyond this depth are reported (`max_lock_depth`) and not tracked.
+pub const MAX_DEPTH: usize = 48;
+
+/// Where an acquisition happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SiteRef {
+    /// Unknown.
+    None,
+    /// A `#[track_caller]` location.
+    Static(&'static Location<'static>),
+    /// A site interned by the validator (trace replay).
+    Interned(u32),
+}
+
+/// One held lock.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HeldLock {
+    pub instance: usize,
+    pub class: ClassId,
+    pub subclass: u32,
+    pub mode: Mode,
+    pub trylock: bool,
+    /// Taken under a nest lock: adds no edges from the other held locks.
+    pub nested: bool,
+    pub site: SiteRef,
+    /// Index + 1 of the backtrace captured at acquisition (slow path only), 0 when none.
+    pub trace: u32,
+    /// Chain key of the stack up to and including this entry.
+    pub chain_key: u64,
+}
+
+const EMPTY: HeldLock = HeldLock {
+    instance: 0,
+    class: ClassId(0),
+    subclass: 0,
+    mode: Mode::Write,
+    trylock: false,
+    nested: false,
+    site: SiteRef::None,
+    trace: 0,
+    chain_key: 0,
+};
+
+/// A thread's held locks, outermost first.
+#[derive(Clone, Copy)]
+pub(crate) struct HeldStack {
+    entries: [HeldLock; MAX_DEPTH],
+    len: usize,
+}
+
+#[inline]
+fn mix(mut x: u64) -> u64 {
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// Chain key of `prev` extended by one acquisition. Never 0.
+#[inline]
+pub(crate) fn chain_key(
+    prev: u64,
+    class: ClassId,
+    subclass: u32,
+    mode: Mode,
+    trylock: bool,
+    nested: bool,
+) -> u64 {
+    let m = match mode {
+        Mode::Write => 0u64,
+        Mode::Read => 1,
+        Mode::RecursiveRead => 2,
+        Mode::Downgraded => 3,
+    };
+    let word = (class.0 as u64)
+        | ((subclass as u64 & 0xffff) << 32)
+        | (m << 48)
+        | ((trylock as u64) << 50)
+        | ((nested as u64) << 51);
+    let k = mix(prev.rotate_left(17) ^ mix(word ^ 0x5851_f42d_4c95_7f2d));
+    if k == 0 {
+        1
+    } else {
+        k
+    }
+}
+
+impl HeldStack {
+    pub const fn new() -> HeldStack {
+        HeldStack { entries: [EMPTY; MAX_DEPTH], len: 0 }
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    pub fn is_full(&self) -> bool {
+        self.len == MAX_DEPTH
+    }
+
+    #[inline]
+    pub fn entries(&self) -> &[HeldLock] {
+        &self.entries[..self.len]
+    }
+
+    /// Chain key of the whole stack (0 when empty).
+    #[inline]
+    pub fn top_key(&self) -> u64 {
+        if self.len == 0 {
+            0
+        } else {
+            self.entries[self.len - 1].chain_key
+        }
+    }
+
+    #[inline]
+    pub fn push(&mut self, e: HeldLock) {
+        debug_assert!(self.len < MAX_DEPTH);
+        self.entries[self.len] = e;
+        self.len += 1;
+    }
+
+    /// Index of the most recent entry for `instance`.
+    #[inline]
+    pub fn find(&self, instance: usize) -> Option<usize> {
+        self.entries[..self.len].iter().rposition(|e| e.instance == instance)
+    }
+
+    /// Removes entry `i` (out-of-order release is legal) and re-keys the entries above it.
+    #[inline]
+    pub fn remove(&mut self, i: usize) -> HeldLock {
+        let e = self.entries[i];
+        if i + 1 == self.len {
+            self.len -= 1;
+            return e;
+        }
+        self.entries.copy_within(i + 1..self.len, i);
+        self.len -= 1;
+        self.rekey_from(i);
+        e
+    }
+
+    /// Recomputes chain keys from entry `i` upwards (after a removal or a mode change).
+    pub fn rekey_from(&mut self, i: usize) {
+        let mut prev = if i == 0 { 0 } else { self.entries[i - 1].chain_key };
+        for e in &mut self.entries[i..self.len] {
+            e.chain_key = chain_key(prev, e.class, e.subclass, e.mode, e.trylock, e.nested);
+            prev = e.chain_key;
+        }
+    }
+
+    pub fn get_mut(&mut self, i: usize) -> &mut HeldLock {
+        &mut self.entries[i]
+    }
+
+    /// Pops the top entry (used to undo a push when a report panics).
+    pub fn pop(&mut self) -> Option<HeldLock> {
+        if self.len == 0 {
+            None
+        } else {
+            self.len -= 1;
+            Some(self.entries[self.len])
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(instance: usize, class: u32, prev: u64) -> HeldLock {
+        HeldLock {
+            instance,
+            class: ClassId(class),
+            chain_key: chain_key(prev, ClassId(class), 0, Mode::Write, false, false),
+            ..EMPTY
+        }
+    }
+
+    #[test]
+    fn out_of_order_release_rekeys_like_a_fresh_stack() {
+        let mut s = HeldStack::new();
+        let a = entry(1, 1, 0);
+        let b = entry(2, 2, a.chain_key);
+        let c = entry(3, 3, b.chain_key);
+        s.push(a);
+        s.push(b);
+        s.push(c);
+        s.remove(s.find(2).unwrap());
+        let fresh = entry(3, 3, a.chain_key);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s.top_key(), fresh.chain_key);
+    }
+
+    #[test]
+    fn keys_depend_on_mode_and_order() {
+        let k1 = chain_key(0, ClassId(1), 0, Mode::Write, false, false);
+        let k2 = chain_key(0, ClassId(1), 0, Mode::Read, false, false);
+        assert_ne!(k1, k2);
+        let ab = chain_key(
+            chain_key(0, ClassId(1), 0, Mode::Write, false, false),
+            ClassId(2),
+            0,
+            Mode::Write,
+            false,
+            false,
+        );
+        let ba = chain_key(
+            chain_key(0, ClassId(2), 0, Mode::Write, false, false),
+            ClassId(1),
+            0,
+            Mode::Write,
+            false,
+            false,
+        );
+        assert_ne!(ab, ba);
+    }
+}

@@ -1,0 +1,47 @@
+//! A lock-dependency validator for Rust, after the Linux kernel's lockdep.
+//!
+//! Use the instrumented lock types ([`Mutex`], [`SpinLock`], [`RwSem`], [`RwLock`]) or describe
+//! your own lock with a [`LockMap`]. Every acquisition is checked against the global graph of
+//! lock classes; the *possibility* of a deadlock is reported the first time it appears, with
+//! both sides' sites and stacks, on stderr and in a JSON report file.
+//!
+//! ```
+//! use lockdep_core::Mutex;
+//!
+//! let a = Mutex::new(0);
+//! let b = Mutex::new(0);
+//! {
+//!     let _ga = a.lock();
+//!     let _gb = b.lock(); // records a -> b
+//! }
+//! // Taking them in the other order, on any thread, would report a circular dependency.
+//! ```
+//!
+//! Configuration comes from the environment (`LOCKDEP`, `LOCKDEP_REPORT_DIR`,
+//! `LOCKDEP_BACKTRACE`); see [`Config`].
+
+mod chain_cache;
+mod class;
+mod config;
+mod global;
+mod graph;
+mod held;
+mod raw;
+pub mod report;
+mod sync;
+pub mod trace;
+mod validator;
+mod witness;
+
+pub use class::{ClassId, LockClassKey};
+pub use config::{config, on_report, set_on_report, Config, OnReport};
+pub use global::{
+    check_held_at_exit, held_count, report_path, reports, validator, write_report_file,
+};
+pub use held::MAX_DEPTH;
+pub use raw::LockMap;
+pub use report::{Kind, Mode};
+pub use sync::{
+    Mutex, MutexGuard, RawSpinLock, ReadGuard, RwLock, RwSem, SpinLock, SpinLockGuard, WriteGuard,
+};
+pub use validator::Validator;

@@ -1,0 +1,192 @@
+//! [`Mutex`]: a traced mutual-exclusion lock.
+
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::panic::Location;
+
+use super::{note_acquire, note_release, NotSend};
+use crate::class::{ClassRef, LockClassKey};
+use crate::report::{Mode, WaitKind};
+
+/// A mutual-exclusion lock whose acquisitions are validated.
+///
+/// The lock class is the construction site, or a [`LockClassKey`] given to
+/// [`Mutex::with_key`]. `R` is any [`lock_api::RawMutex`] (parking_lot's by default).
+///
+/// # Examples
+///
+/// ```
+/// use lockdep_core::Mutex;
+///
+/// static COUNTER: Mutex<u32> = Mutex::new(0); // its own class: this line
+/// *COUNTER.lock() += 1;
+/// assert_eq!(*COUNTER.lock(), 1);
+/// ```
+///
+/// # Differences from `std::sync::Mutex`
+/// - No poisoning: `lock` returns the guard directly.
+/// - Acquisitions are checked against every other lock order the process has shown.
+///
+/// # Cost
+/// - Acquisition of a chain already seen: one thread-local access, a hash, one lock-free
+///   lookup; no allocation, no global lock.
+/// - New chain: a backtrace capture and a graph search under the validator's lock.
+pub struct Mutex<T: ?Sized, R = parking_lot::RawMutex> {
+    pub(crate) raw: R,
+    pub(crate) class: ClassRef,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: the mutex hands out `&mut T` to one thread at a time; moving it moves a `T`.
+unsafe impl<T: ?Sized + Send, R: lock_api::RawMutex + Send> Send for Mutex<T, R> {}
+// SAFETY: access to `T` is serialised by the raw lock, so sharing needs only `T: Send`.
+unsafe impl<T: ?Sized + Send, R: lock_api::RawMutex + Sync> Sync for Mutex<T, R> {}
+
+impl<T> Mutex<T> {
+    /// A new unlocked mutex whose class is the caller's location.
+    #[track_caller]
+    pub const fn new(val: T) -> Mutex<T> {
+        Mutex::from_parts(
+            <parking_lot::RawMutex as lock_api::RawMutex>::INIT,
+            ClassRef::at_caller(WaitKind::Sleeping),
+            val,
+        )
+    }
+
+    /// A new unlocked mutex of the class `key`.
+    pub const fn with_key(val: T, key: &'static LockClassKey) -> Mutex<T> {
+        Mutex::from_parts(
+            <parking_lot::RawMutex as lock_api::RawMutex>::INIT,
+            ClassRef::keyed(key, WaitKind::Sleeping),
+            val,
+        )
+    }
+}
+
+impl<T, R: lock_api::RawMutex> Mutex<T, R> {
+    /// A new unlocked mutex over the raw lock `R`, whose class is the caller's location.
+    #[track_caller]
+    pub const fn new_raw(val: T) -> Mutex<T, R> {
+        Mutex::from_parts(R::INIT, ClassRef::at_caller(WaitKind::Sleeping), val)
+    }
+
+    /// A new unlocked mutex over the raw lock `R`, of the class `key`.
+    pub const fn new_raw_with_key(val: T, key: &'static LockClassKey) -> Mutex<T, R> {
+        Mutex::from_parts(R::INIT, ClassRef::keyed(key, WaitKind::Sleeping), val)
+    }
+
+    pub(crate) const fn from_parts(raw: R, class: ClassRef, val: T) -> Mutex<T, R> {
+        Mutex { raw, class, data: UnsafeCell::new(val) }
+    }
+
+    /// Consumes the mutex and returns the data.
+    pub fn into_inner(self) -> T {
+        self.data.into_inner()
+    }
+}
+
+impl<T: ?Sized, R: lock_api::RawMutex> Mutex<T, R> {
+    fn instance(&self) -> usize {
+        self as *const Self as *const () as usize
+    }
+
+    /// Acquires the lock, blocking until it is free. Validated before blocking.
+    #[track_caller]
+    pub fn lock(&self) -> MutexGuard<'_, T, R> {
+        self.lock_nested(0)
+    }
+
+    /// Acquires the lock as subclass `subclass`: deliberate nesting of two locks of one
+    /// class (the kernel's `mutex_lock_nested`).
+    #[track_caller]
+    pub fn lock_nested(&self, subclass: u32) -> MutexGuard<'_, T, R> {
+        let tracked = note_acquire(
+            &self.class,
+            self.instance(),
+            Mode::Write,
+            subclass,
+            false,
+            Location::caller(),
+        );
+        self.raw.lock();
+        MutexGuard { lock: self, tracked, _not_send: NotSend::default() }
+    }
+
+    /// Acquires the lock if it is free. A successful trylock adds no dependency edge to it.
+    #[track_caller]
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, T, R>> {
+        if !self.raw.try_lock() {
+            return None;
+        }
+        let tracked =
+            note_acquire(&self.class, self.instance(), Mode::Write, 0, true, Location::caller());
+        Some(MutexGuard { lock: self, tracked, _not_send: NotSend::default() })
+    }
+
+    /// Mutable access without locking: `&mut self` proves no guard exists.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
+    }
+
+    /// The class name (construction site or key name).
+    pub fn class_name(&self) -> String {
+        self.class.name()
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    #[track_caller]
+    fn default() -> Mutex<T> {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T: ?Sized + fmt::Debug, R: lock_api::RawMutex> fmt::Debug for Mutex<T, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mutex").field("class", &self.class.name()).finish_non_exhaustive()
+    }
+}
+
+/// Proof that a [`Mutex`] is held; releases it on drop. `!Send`: the held-lock stack that
+/// records it belongs to the acquiring thread.
+#[must_use = "if unused the Mutex will immediately unlock"]
+pub struct MutexGuard<'a, T: ?Sized, R: lock_api::RawMutex = parking_lot::RawMutex> {
+    lock: &'a Mutex<T, R>,
+    tracked: bool,
+    _not_send: NotSend,
+}
+
+// SAFETY: a shared guard only gives `&T`, so it may be shared when `T: Sync`.
+unsafe impl<T: ?Sized + Sync, R: lock_api::RawMutex + Sync> Sync for MutexGuard<'_, T, R> {}
+
+impl<T: ?Sized, R: lock_api::RawMutex> Deref for MutexGuard<'_, T, R> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard proves the lock is held, so no `&mut T` exists elsewhere.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized, R: lock_api::RawMutex> DerefMut for MutexGuard<'_, T, R> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard proves exclusive ownership of the lock.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized, R: lock_api::RawMutex> Drop for MutexGuard<'_, T, R> {
+    fn drop(&mut self) {
+        if self.tracked {
+            note_release(&self.lock.class, self.lock.instance());
+        }
+        // SAFETY: this guard acquired the raw lock and releases it exactly once.
+        unsafe { self.lock.raw.unlock() };
+    }
+}
+
+impl<T: ?Sized + fmt::Debug, R: lock_api::RawMutex> fmt::Debug for MutexGuard<'_, T, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}

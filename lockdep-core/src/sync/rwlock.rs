@@ -1,0 +1,111 @@
+//! [`RwLock`]: a traced reader-writer lock whose readers are recursive.
+
+use std::fmt;
+use std::panic::Location;
+
+use super::note_acquire;
+use super::rwsem::{ReadGuard, RwSem, WriteGuard};
+use crate::class::LockClassKey;
+use crate::report::Mode;
+
+/// A reader-writer lock with recursive readers (like the kernel's `rwlock_t` read side): a
+/// reader never waits for other readers, even with a writer queued, so read-after-read of
+/// one class is legal and a cycle through recursive reads is not a deadlock unless it is a
+/// strong path.
+///
+/// # Examples
+///
+/// ```
+/// use lockdep_core::RwLock;
+///
+/// let l = RwLock::new(1);
+/// let a = l.read();
+/// let b = l.read(); // recursive read: fine
+/// assert_eq!(*a + *b, 2);
+/// ```
+pub struct RwLock<T: ?Sized, R = parking_lot::RawRwLock> {
+    inner: RwSem<T, R>,
+}
+
+impl<T> RwLock<T> {
+    /// A new unlocked lock whose class is the caller's location.
+    #[track_caller]
+    pub const fn new(val: T) -> RwLock<T> {
+        RwLock { inner: RwSem::new_raw(val) }
+    }
+
+    /// A new unlocked lock of the class `key`.
+    pub const fn with_key(val: T, key: &'static LockClassKey) -> RwLock<T> {
+        RwLock { inner: RwSem::new_raw_with_key(val, key) }
+    }
+}
+
+impl<T, R: lock_api::RawRwLockRecursive> RwLock<T, R> {
+    /// A new unlocked lock over the raw lock `R`.
+    #[track_caller]
+    pub const fn new_raw(val: T) -> RwLock<T, R> {
+        RwLock { inner: RwSem::new_raw(val) }
+    }
+
+    /// Consumes the lock and returns the data.
+    pub fn into_inner(self) -> T {
+        self.inner.into_inner()
+    }
+}
+
+impl<T: ?Sized, R: lock_api::RawRwLockRecursive> RwLock<T, R> {
+    /// Acquires a recursive shared hold.
+    #[track_caller]
+    pub fn read(&self) -> ReadGuard<'_, T, R> {
+        let tracked = note_acquire(
+            &self.inner.class,
+            self.inner.instance(),
+            Mode::RecursiveRead,
+            0,
+            false,
+            Location::caller(),
+        );
+        self.inner.raw.lock_shared_recursive();
+        self.inner.read_guard(Mode::RecursiveRead, tracked)
+    }
+
+    /// A recursive shared hold if available now.
+    #[track_caller]
+    pub fn try_read(&self) -> Option<ReadGuard<'_, T, R>> {
+        if !self.inner.raw.try_lock_shared_recursive() {
+            return None;
+        }
+        let tracked = note_acquire(
+            &self.inner.class,
+            self.inner.instance(),
+            Mode::RecursiveRead,
+            0,
+            true,
+            Location::caller(),
+        );
+        Some(self.inner.read_guard(Mode::RecursiveRead, tracked))
+    }
+
+    /// Acquires an exclusive hold.
+    #[track_caller]
+    pub fn write(&self) -> WriteGuard<'_, T, R> {
+        self.inner.write()
+    }
+
+    /// An exclusive hold if available now.
+    #[track_caller]
+    pub fn try_write(&self) -> Option<WriteGuard<'_, T, R>> {
+        self.inner.try_write()
+    }
+
+    /// Mutable access without locking.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut()
+    }
+}
+
+impl<T: ?Sized, R: lock_api::RawRwLock> fmt::Debug for RwLock<T, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RwLock").field("class", &self.inner.class.name()).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,258 @@
+//! The JSONL event trace and its replay (`lockdep-report replay`).
+//!
+//! One event per line, replayed in file order with one held-lock stack per `thread`:
+//!
+//! ```text
+//! {"thread": "T1", "op": "acquire", "lock": "A", "class": "A", "mode": "write"}
+//! ```
+//!
+//! Replay never blocks, so the trace of a real deadlock replays fine.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::class::{ClassDesc, ClassId};
+use crate::held::{HeldStack, SiteRef};
+use crate::report::{Document, Mode, Site, WaitKind};
+use crate::validator::{AcquireReq, Validator};
+
+/// The operation of one event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// Blocking acquisition.
+    Acquire,
+    /// Successful trylock.
+    TryAcquire,
+    /// Release.
+    Release,
+    /// Write -> downgraded read.
+    Downgrade,
+    /// The lock instance is dropped or re-initialised.
+    Free,
+}
+
+/// One trace event.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Thread name; one held-lock stack per thread.
+    pub thread: String,
+    /// What happens.
+    pub op: Op,
+    /// Lock instance name.
+    pub lock: String,
+    /// Lock class name (defaults to `lock`).
+    #[serde(default)]
+    pub class: Option<String>,
+    /// Mode (ignored for release, downgrade and free; defaults to write).
+    #[serde(default)]
+    pub mode: Option<TraceMode>,
+    /// Subclass.
+    #[serde(default)]
+    pub subclass: u32,
+    /// A lock instance that must be held (nest lock).
+    #[serde(default)]
+    pub nest_lock: Option<String>,
+    /// `spinning` for a spin lock class (for wait-context checks); default sleeping.
+    #[serde(default)]
+    pub wait: Option<WaitKind>,
+    /// Source site `file:line`, when the recorder knew it.
+    #[serde(default)]
+    pub site: Option<String>,
+}
+
+/// Modes that may appear in a trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceMode {
+    /// Exclusive.
+    Write,
+    /// Non-recursive shared.
+    Read,
+    /// Recursive shared.
+    RecursiveRead,
+}
+
+/// A malformed trace line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceError {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for TraceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.line, self.message)
+    }
+}
+
+/// Parses a whole trace. Blank lines and lines starting with `#` or `//` are skipped.
+pub fn parse(text: &str) -> Result<Vec<(usize, Event)>, TraceError> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') || t.starts_with("//") {
+            continue;
+        }
+        let ev: Event = serde_json::from_str(t)
+            .map_err(|e| TraceError { line: i + 1, message: format!("{e}") })?;
+        out.push((i + 1, ev));
+    }
+    Ok(out)
+}
+
+fn parse_site(s: &str) -> Site {
+    let mut parts = s.rsplitn(3, ':');
+    let last = parts.next().unwrap_or_default();
+    let mid = parts.next();
+    let first = parts.next();
+    match (first, mid.and_then(|m| m.parse::<u32>().ok()), last.parse::<u32>()) {
+        (Some(file), Some(line), Ok(col)) => Site { file: file.into(), line, column: col },
+        _ => match (mid, last.parse::<u32>()) {
+            (Some(_), Ok(line)) => {
+                Site { file: s[..s.len() - last.len() - 1].into(), line, column: 0 }
+            }
+            _ => Site { file: s.into(), line: 0, column: 0 },
+        },
+    }
+}
+
+/// Replays a trace on a private validator.
+pub struct Replay {
+    validator: Validator,
+    threads: HashMap<String, (Arc<str>, Box<HeldStack>)>,
+    instances: HashMap<String, usize>,
+    classes: HashMap<String, ClassId>,
+}
+
+impl Default for Replay {
+    fn default() -> Self {
+        Replay::new()
+    }
+}
+
+impl Replay {
+    /// An empty replay.
+    pub fn new() -> Replay {
+        Replay {
+            validator: Validator::new(false),
+            threads: HashMap::new(),
+            instances: HashMap::new(),
+            classes: HashMap::new(),
+        }
+    }
+
+    fn instance(&mut self, name: &str) -> usize {
+        let n = self.instances.len() + 1;
+        *self.instances.entry(name.to_string()).or_insert(n)
+    }
+
+    fn class(&mut self, name: &str, wait: Option<WaitKind>) -> ClassId {
+        if let Some(&c) = self.classes.get(name) {
+            return c;
+        }
+        let c = self.validator.register_class(ClassDesc {
+            name: name.to_string(),
+            site: None,
+            wait: wait.unwrap_or_default(),
+        });
+        self.classes.insert(name.to_string(), c);
+        c
+    }
+
+    /// Applies one event.
+    pub fn apply(&mut self, ev: &Event) {
+        let instance = self.instance(&ev.lock);
+        let class_name = ev.class.clone().unwrap_or_else(|| ev.lock.clone());
+        let class = self.class(&class_name, ev.wait);
+        let nest = ev.nest_lock.as_deref().map(|n| self.instance(n));
+        let site = match &ev.site {
+            Some(s) => self.validator.intern_site(parse_site(s)),
+            None => SiteRef::None,
+        };
+        let (name, stack) = self
+            .threads
+            .entry(ev.thread.clone())
+            .or_insert_with(|| (ev.thread.as_str().into(), Box::new(HeldStack::new())));
+        let name = name.clone();
+        let thread = move || name.clone();
+        let mode = match ev.mode {
+            None | Some(TraceMode::Write) => Mode::Write,
+            Some(TraceMode::Read) => Mode::Read,
+            Some(TraceMode::RecursiveRead) => Mode::RecursiveRead,
+        };
+        match ev.op {
+            Op::Acquire | Op::TryAcquire => {
+                let req = AcquireReq {
+                    instance,
+                    class,
+                    subclass: ev.subclass,
+                    mode,
+                    trylock: ev.op == Op::TryAcquire,
+                    site,
+                    nest_lock: nest,
+                };
+                self.validator.acquire(stack, &thread, req);
+            }
+            Op::Release => {
+                self.validator.release(stack, &thread, instance, class, site);
+            }
+            Op::Downgrade => {
+                self.validator.downgrade(stack, &thread, instance, class, site);
+            }
+            Op::Free => {
+                for (name, stack) in self.threads.values_mut() {
+                    let name = name.clone();
+                    self.validator.free(stack, &move || name.clone(), instance, site);
+                }
+            }
+        }
+    }
+
+    /// The report document of everything replayed so far.
+    pub fn document(&self, program: &str) -> Document {
+        self.validator.document(program)
+    }
+}
+
+/// Parses and replays a trace; the document names `program`.
+pub fn replay(text: &str, program: &str) -> Result<Document, TraceError> {
+    let events = parse(text)?;
+    let mut r = Replay::new();
+    for (_, ev) in &events {
+        r.apply(ev);
+    }
+    Ok(r.document(program))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sites_parse_with_and_without_column() {
+        assert_eq!(
+            parse_site("src/a.rs:10:5"),
+            Site { file: "src/a.rs".into(), line: 10, column: 5 }
+        );
+        assert_eq!(
+            parse_site("src/a.rs:10"),
+            Site { file: "src/a.rs".into(), line: 10, column: 0 }
+        );
+        assert_eq!(parse_site("weird"), Site { file: "weird".into(), line: 0, column: 0 });
+    }
+
+    #[test]
+    fn malformed_lines_name_the_line() {
+        let err = parse("{\"thread\":\"T\",\"op\":\"acquire\",\"lock\":\"A\"}\n\n{\"thread\":1}")
+            .unwrap_err();
+        assert_eq!(err.line, 3);
+        let err = parse("{\"thread\":\"T\",\"op\":\"grab\",\"lock\":\"A\"}").unwrap_err();
+        assert!(err.message.contains("grab"), "{err}");
+    }
+}

@@ -13,18 +13,23 @@ pub(crate) struct Trace {
 /// Frames kept per stack in a report.
 const MAX_FRAMES: usize = 32;
 
+/// Frames of the validator itself (and of the backtrace crate), cut from the top of a stack.
 fn is_internal(name: &str) -> bool {
     let n = name.trim_start_matches('<');
-    n.starts_with("backtrace::")
-        || n.starts_with("lockdep_core::")
-        || n.starts_with("core::ops::function")
-        || n.starts_with("std::thread::local")
+    (n.starts_with("lockdep_core::") && !n.contains("::tests::")) || n.starts_with("backtrace::")
 }
 
+/// Frames of the runtime below `main` or a thread's entry, cut from the bottom of a stack.
 fn is_runtime_root(name: &str) -> bool {
     name.contains("__rust_begin_short_backtrace")
         || name.starts_with("std::rt::lang_start")
         || name.starts_with("test::run_test")
+        || name.starts_with("std::thread::Builder::spawn_unchecked")
+}
+
+fn is_std(name: &str) -> bool {
+    let n = name.trim_start_matches('<');
+    n.starts_with("core::") || n.starts_with("std::") || n.starts_with("alloc::")
 }
 
 impl Trace {
@@ -36,24 +41,28 @@ impl Trace {
     pub fn frames(&mut self) -> &[Frame] {
         if self.frames.is_none() {
             self.bt.resolve();
-            let mut out = Vec::new();
-            let mut leading = true;
-            'frames: for frame in self.bt.frames() {
+            let mut all = Vec::new();
+            for frame in self.bt.frames() {
                 for sym in frame.symbols() {
                     let name = sym.name().map(|n| format!("{n:#}")).unwrap_or_default();
-                    if leading && (name.is_empty() || is_internal(&name)) {
-                        continue;
-                    }
-                    leading = false;
-                    if is_runtime_root(&name) || out.len() == MAX_FRAMES {
-                        break 'frames;
-                    }
-                    out.push(Frame {
+                    all.push(Frame {
                         function: if name.is_empty() { "??".into() } else { name },
                         file: sym.filename().map(|p| p.display().to_string()),
                         line: sym.lineno(),
                     });
                 }
+            }
+            // Start after the innermost frame of the validator, stop at the runtime's root,
+            // and drop the std frames left at the bottom.
+            let first = all.iter().rposition(|f| is_internal(&f.function)).map_or(0, |i| i + 1);
+            let mut out: Vec<Frame> = all[first..]
+                .iter()
+                .take_while(|f| !is_runtime_root(&f.function))
+                .take(MAX_FRAMES)
+                .cloned()
+                .collect();
+            while out.len() > 1 && out.last().is_some_and(|f| is_std(&f.function)) {
+                out.pop();
             }
             self.frames = Some(out);
         }

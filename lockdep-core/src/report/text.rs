@@ -54,13 +54,12 @@ pub fn render_report(r: &Report) -> String {
         stack(&mut out, "  ", a);
     }
     if !r.chain.is_empty() {
-        let _ = writeln!(out, "\nthe existing dependency chain (in reverse order) is:");
-        let n = r.chain.len();
-        for (i, link) in r.chain.iter().enumerate().rev() {
+        let _ = writeln!(out, "\nthe dependency chain, edge by edge (#0 is the new one):");
+        for (i, link) in r.chain.iter().enumerate() {
             let _ = writeln!(
                 out,
                 "\n-> #{} ({}) -> ({}) [{}], first seen on thread '{}'{}:",
-                n - 1 - i,
+                i,
                 link.from.class,
                 link.to.class,
                 link.types.join(","),

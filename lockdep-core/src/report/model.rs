@@ -149,10 +149,7 @@ impl Mode {
     pub fn excludes(self, other: Mode) -> bool {
         use Mode::*;
         let norm = |m: Mode| if m == RecursiveRead { Read } else { m };
-        match (norm(self), norm(other)) {
-            (Read, Read) | (Read, Downgraded) | (Downgraded, Read) => false,
-            _ => true,
-        }
+        !matches!((norm(self), norm(other)), (Read, Read) | (Read, Downgraded) | (Downgraded, Read))
     }
 }
 

@@ -102,6 +102,11 @@ impl<T: ?Sized, R: lock_api::RawRwLockRecursive> RwLock<T, R> {
     pub fn get_mut(&mut self) -> &mut T {
         self.inner.get_mut()
     }
+
+    /// The class name (construction site or key name).
+    pub fn class_name(&self) -> String {
+        self.inner.class_name()
+    }
 }
 
 impl<T: ?Sized, R: lock_api::RawRwLock> fmt::Debug for RwLock<T, R> {

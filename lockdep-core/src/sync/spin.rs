@@ -108,4 +108,9 @@ impl<T: ?Sized> SpinLock<T> {
     pub fn get_mut(&mut self) -> &mut T {
         self.inner.get_mut()
     }
+
+    /// The class name (construction site or key name).
+    pub fn class_name(&self) -> String {
+        self.inner.class_name()
+    }
 }

@@ -1,0 +1,3 @@
+//! Merge benchmark (filled in below).
+
+fn main() {}

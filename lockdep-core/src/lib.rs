@@ -30,6 +30,7 @@ mod raw;
 pub mod report;
 mod sync;
 pub mod trace;
+mod tracked;
 mod validator;
 mod witness;
 
@@ -44,4 +45,5 @@ pub use report::{Kind, Mode};
 pub use sync::{
     Mutex, MutexGuard, RawSpinLock, ReadGuard, RwLock, RwSem, SpinLock, SpinLockGuard, WriteGuard,
 };
+pub use tracked::{LockRef, TrackedLock};
 pub use validator::Validator;

@@ -151,3 +151,11 @@ impl std::fmt::Debug for LockMap {
         f.debug_struct("LockMap").field("class", &self.class.name()).finish()
     }
 }
+
+impl crate::tracked::sealed::Sealed for LockMap {}
+
+impl crate::TrackedLock for LockMap {
+    fn lock_ref(&self) -> crate::tracked::LockRef<'_> {
+        crate::tracked::LockRef { instance: self.instance(), class: &self.class }
+    }
+}

@@ -87,7 +87,7 @@ impl<T, R: lock_api::RawMutex> Mutex<T, R> {
 }
 
 impl<T: ?Sized, R: lock_api::RawMutex> Mutex<T, R> {
-    fn instance(&self) -> usize {
+    pub(crate) fn instance(&self) -> usize {
         self as *const Self as *const () as usize
     }
 
@@ -188,5 +188,13 @@ impl<T: ?Sized, R: lock_api::RawMutex> Drop for MutexGuard<'_, T, R> {
 impl<T: ?Sized + fmt::Debug, R: lock_api::RawMutex> fmt::Debug for MutexGuard<'_, T, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized, R: lock_api::RawMutex> crate::tracked::sealed::Sealed for Mutex<T, R> {}
+
+impl<T: ?Sized, R: lock_api::RawMutex> crate::TrackedLock for Mutex<T, R> {
+    fn lock_ref(&self) -> crate::tracked::LockRef<'_> {
+        crate::tracked::LockRef { instance: self.instance(), class: &self.class }
     }
 }

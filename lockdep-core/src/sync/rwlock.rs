@@ -114,3 +114,11 @@ impl<T: ?Sized, R: lock_api::RawRwLock> fmt::Debug for RwLock<T, R> {
         f.debug_struct("RwLock").field("class", &self.inner.class.name()).finish_non_exhaustive()
     }
 }
+
+impl<T: ?Sized, R: lock_api::RawRwLock> crate::tracked::sealed::Sealed for RwLock<T, R> {}
+
+impl<T: ?Sized, R: lock_api::RawRwLock> crate::TrackedLock for RwLock<T, R> {
+    fn lock_ref(&self) -> crate::tracked::LockRef<'_> {
+        crate::tracked::LockRef { instance: self.inner.instance(), class: &self.inner.class }
+    }
+}

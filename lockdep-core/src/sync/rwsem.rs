@@ -300,3 +300,11 @@ impl<T: ?Sized, R: lock_api::RawRwLock> Drop for WriteGuard<'_, T, R> {
         unsafe { self.raw.unlock_exclusive() };
     }
 }
+
+impl<T: ?Sized, R: lock_api::RawRwLock> crate::tracked::sealed::Sealed for RwSem<T, R> {}
+
+impl<T: ?Sized, R: lock_api::RawRwLock> crate::TrackedLock for RwSem<T, R> {
+    fn lock_ref(&self) -> crate::tracked::LockRef<'_> {
+        crate::tracked::LockRef { instance: self.instance(), class: &self.class }
+    }
+}

@@ -114,3 +114,14 @@ impl<T: ?Sized> SpinLock<T> {
         self.inner.class_name()
     }
 }
+
+impl<T: ?Sized> crate::tracked::sealed::Sealed for SpinLock<T> {}
+
+impl<T: ?Sized> crate::TrackedLock for SpinLock<T> {
+    fn lock_ref(&self) -> crate::tracked::LockRef<'_> {
+        crate::tracked::LockRef {
+            instance: self.inner.lock_ref().instance,
+            class: self.inner.lock_ref().class,
+        }
+    }
+}

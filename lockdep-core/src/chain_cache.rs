@@ -112,6 +112,16 @@ impl ChainCache {
         }
     }
 
+    /// Forgets every key (e.g. when a rule is added, so seen chains are checked again).
+    /// Callers must serialise this with inserts.
+    pub fn clear(&self) {
+        let p = Box::into_raw(Box::new(Table::new(INITIAL)));
+        let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+        tables.push(p);
+        self.current.store(p, Ordering::Release);
+        self.len.store(0, Ordering::Relaxed);
+    }
+
     /// Number of keys.
     pub fn len(&self) -> usize {
         self.len.load(Ordering::Relaxed)

@@ -24,7 +24,7 @@ pub fn validator() -> &'static Validator {
     &VALIDATOR
 }
 
-fn thread_name() -> Arc<str> {
+pub(crate) fn thread_name() -> Arc<str> {
     let fresh = || -> Arc<str> {
         let t = std::thread::current();
         match t.name() {
@@ -118,6 +118,33 @@ pub(crate) fn acquire(req: AcquireReq) -> bool {
         None => false,
         Some(Ok(())) => true,
         Some(Err(reports)) => panic_with(&reports),
+    }
+}
+
+/// Runs `f` on this thread's held stack (read-only); `None` when validation is off.
+pub(crate) fn inspect<R>(f: impl FnOnce(&HeldStack) -> R) -> Option<R> {
+    with_stack(|s| f(s))
+}
+
+/// Emits `reports` and panics when the configuration says so.
+pub(crate) fn raise(reports: Vec<Report>) {
+    if emit(&reports) {
+        panic_with(&reports);
+    }
+}
+
+/// Validates an acquisition that may happen (the kernel's `might_lock`) without keeping it.
+pub(crate) fn might_acquire(req: AcquireReq) {
+    let r = with_stack(|s| {
+        let before = s.len();
+        let reports = VALIDATOR.acquire(s, &thread_name, req);
+        if s.len() > before {
+            s.pop();
+        }
+        reports
+    });
+    if let Some(reports) = r {
+        raise(reports);
     }
 }
 

@@ -20,6 +20,7 @@
 //! Configuration comes from the environment (`LOCKDEP`, `LOCKDEP_REPORT_DIR`,
 //! `LOCKDEP_BACKTRACE`); see [`Config`].
 
+mod assertions;
 mod chain_cache;
 mod class;
 mod config;
@@ -28,12 +29,17 @@ mod graph;
 mod held;
 mod raw;
 pub mod report;
+pub mod rules;
 mod sync;
 pub mod trace;
 mod tracked;
 mod validator;
 mod witness;
 
+pub use assertions::{
+    assert_exclusive, assert_held, assert_held_read, assert_held_write, assert_not_held,
+    assert_state, might_lock, might_lock_read, with_held,
+};
 pub use class::{ClassId, LockClassKey};
 pub use config::{config, on_report, set_on_report, Config, OnReport};
 pub use global::{

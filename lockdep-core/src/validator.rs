@@ -13,6 +13,7 @@ use crate::class::{ClassDesc, ClassId};
 use crate::graph::{dep_type, type_names, Graph, PathStep, Witness, WitnessAcq};
 use crate::held::{chain_key, HeldLock, HeldStack, SiteRef};
 use crate::report::{self, Acquisition, ChainLink, Document, Kind, Mode, Report, Site, Step};
+use crate::rules::{Held, Rule, RuleError, Rules};
 use crate::witness::{self, Trace};
 
 /// One acquisition request.
@@ -35,6 +36,7 @@ pub(crate) struct State {
     site_ids: HashMap<Site, u32>,
     seen: HashSet<String>,
     pub reports: Vec<Report>,
+    rules: Rules,
 }
 
 /// A lock-dependency validator: a class graph, a chain cache and the reports found so far.
@@ -69,6 +71,7 @@ impl Validator {
                 site_ids: HashMap::new(),
                 seen: HashSet::new(),
                 reports: Vec::new(),
+                rules: Rules::default(),
             }),
             capture_traces,
         }
@@ -167,6 +170,9 @@ impl Validator {
             if !req.trylock && !nested {
                 self.check_new(&mut st, stack, thread, &entry, &mut reports);
             }
+            if !st.rules.is_empty() {
+                self.check_rules(&mut st, stack, thread, &entry, &mut reports);
+            }
             self.cache.insert(key);
         }
         drop(st);
@@ -241,6 +247,69 @@ impl Validator {
             };
             st.graph.add(from, new_node, t, witness);
         }
+    }
+
+    fn check_rules(
+        &self,
+        st: &mut State,
+        stack: &HeldStack,
+        thread: ThreadName<'_>,
+        new: &HeldLock,
+        reports: &mut Vec<Report>,
+    ) {
+        let names: Vec<String> = st.graph.nodes.iter().map(|n| n.name.clone()).collect();
+        let name_of = |c: ClassId| names[c.0 as usize].clone();
+        let held = Held { entries: stack.entries(), names: &name_of };
+        let violations = st.rules.check(&held, &names[new.class.0 as usize], new, &name_of);
+        for v in violations {
+            let mut r = self.base_report(st, stack, thread, Kind::ClassViolation, new);
+            r.rule = Some(v.rule);
+            r.classes = v.classes;
+            r.message = v.message;
+            self.keep(st, r, reports);
+        }
+    }
+
+    pub(crate) fn add_rule(&self, rule: Rule) -> Result<(), RuleError> {
+        let mut st = self.lock_state();
+        st.rules.add(rule)?;
+        self.cache.clear();
+        Ok(())
+    }
+
+    pub(crate) fn add_order(&self, chain: &[&str]) -> Result<(), RuleError> {
+        let mut st = self.lock_state();
+        st.rules.add_order(chain)?;
+        self.cache.clear();
+        Ok(())
+    }
+
+    /// Reports a failed held-lock assertion or lock-state predicate as a `class_violation`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn assertion_failed(
+        &self,
+        stack: &HeldStack,
+        thread: ThreadName<'_>,
+        at: &HeldLock,
+        rule: &str,
+        classes: Option<Vec<String>>,
+        message: &dyn Fn(&str) -> String,
+    ) -> Vec<Report> {
+        let mut st = self.lock_state();
+        let mut r = self.base_report(&mut st, stack, thread, Kind::ClassViolation, at);
+        r.rule = Some(rule.to_string());
+        if let Some(c) = classes {
+            r.classes = c;
+        }
+        r.message = message(&r.classes.join(", "));
+        let mut out = Vec::new();
+        self.keep(&mut st, r, &mut out);
+        out
+    }
+
+    /// The class name of `id`.
+    pub(crate) fn class_name(&self, id: ClassId) -> String {
+        self.lock_state().graph.name(id).to_string()
     }
 
     /// Records `r` unless an equal problem (same fingerprint) was reported before.

@@ -29,7 +29,11 @@ fn is_runtime_root(name: &str) -> bool {
 
 fn is_std(name: &str) -> bool {
     let n = name.trim_start_matches('<');
-    n.starts_with("core::") || n.starts_with("std::") || n.starts_with("alloc::")
+    n.starts_with("core::")
+        || n.starts_with("std::")
+        || n.starts_with("alloc::")
+        || n.starts_with("fn(")
+        || n.contains(" as core::ops::function::Fn")
 }
 
 impl Trace {

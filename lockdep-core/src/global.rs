@@ -51,9 +51,76 @@ fn with_stack<R>(f: impl FnOnce(&mut HeldStack) -> R) -> Option<R> {
     STACK.try_with(|s| s.try_borrow_mut().ok().map(|mut s| f(&mut s))).ok().flatten()
 }
 
-/// Whether reports should panic the current thread now.
+thread_local! {
+    static EXIT_GUARD_ARMED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static IN_THREAD_EXIT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static EXIT_GUARD: ExitGuard = ExitGuard { name: thread_name() };
+}
+
+/// Dropped when its thread exits: reports locks the thread still holds (`held_at_exit`).
+struct ExitGuard {
+    name: Arc<str>,
+}
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        let _ = IN_THREAD_EXIT.try_with(|f| f.set(true));
+        let name = self.name.clone();
+        let _ = with_stack(|s| {
+            let reports = VALIDATOR.held_at_exit(s, &|| name.clone());
+            emit(&reports);
+        });
+    }
+}
+
+/// Registers the thread-exit check once per thread (on its first outermost acquisition).
+#[cold]
+fn arm_once() {
+    let _ = EXIT_GUARD_ARMED.try_with(|a| {
+        a.set(true);
+        let _ = EXIT_GUARD.try_with(|_| ());
+    });
+}
+
+#[inline]
+fn arm_exit_guard() {
+    if !EXIT_GUARD_ARMED.try_with(|a| a.get()).unwrap_or(true) {
+        arm_once();
+    }
+}
+
+/// Whether reports should panic the current thread now (never while unwinding or inside a
+/// thread-exit destructor, where a panic would abort).
 fn should_panic() -> bool {
-    config::on_report() == OnReport::Panic && !std::thread::panicking()
+    config::on_report() == OnReport::Panic
+        && !std::thread::panicking()
+        && !IN_THREAD_EXIT.try_with(|f| f.get()).unwrap_or(true)
+}
+
+/// Process start-up: reads the configuration and opens the trace file.
+#[ctor::ctor]
+fn startup() {
+    let _ = config::config();
+    crate::recorder::init();
+}
+
+/// Process exit (also after `std::process::exit` and a panic in `main`): reports locks the
+/// exiting thread holds, writes the process's report file, flushes the trace.
+#[ctor::dtor]
+fn shutdown() {
+    let _ = IN_THREAD_EXIT.try_with(|f| f.set(true));
+    if config::on_report() != OnReport::Off {
+        let _ = with_stack(|s| {
+            let reports = VALIDATOR.held_at_exit(s, &thread_name);
+            emit(&reports);
+        });
+        if VALIDATOR.has_classes() {
+            if let Err(e) = write_report_file() {
+                eprintln!("lockdep: could not write the report file: {e}");
+            }
+        }
+    }
+    crate::recorder::flush();
 }
 
 fn program() -> String {
@@ -107,6 +174,16 @@ fn panic_with(reports: &[Report]) -> ! {
 #[inline]
 pub(crate) fn acquire(req: AcquireReq) -> bool {
     let r = with_stack(|s| {
+        if s.len() == 0 {
+            arm_exit_guard();
+        }
+        if crate::recorder::enabled() {
+            crate::recorder::acquire(
+                &req,
+                &thread_name(),
+                req.nest_lock.and_then(|n| s.find(n).map(|i| s.entries()[i].class)),
+            );
+        }
         let reports = VALIDATOR.acquire(s, &thread_name, req);
         if !reports.is_empty() && emit(&reports) {
             s.pop();
@@ -152,6 +229,9 @@ pub(crate) fn might_acquire(req: AcquireReq) {
 #[inline]
 pub(crate) fn release(instance: usize, class: ClassId, site: SiteRef) {
     let r = with_stack(|s| {
+        if crate::recorder::enabled() {
+            crate::recorder::other("release", instance, class, &thread_name(), site);
+        }
         let reports = VALIDATOR.release(s, &thread_name, instance, class, site);
         !reports.is_empty() && emit(&reports)
     });
@@ -163,6 +243,9 @@ pub(crate) fn release(instance: usize, class: ClassId, site: SiteRef) {
 /// Records a downgrade (write -> downgraded reader).
 pub(crate) fn downgrade(instance: usize, class: ClassId, site: SiteRef) {
     let r = with_stack(|s| {
+        if crate::recorder::enabled() {
+            crate::recorder::other("downgrade", instance, class, &thread_name(), site);
+        }
         let reports = VALIDATOR.downgrade(s, &thread_name, instance, class, site);
         !reports.is_empty() && emit(&reports)
     });
@@ -172,8 +255,11 @@ pub(crate) fn downgrade(instance: usize, class: ClassId, site: SiteRef) {
 }
 
 /// Records that a lock instance is freed.
-pub(crate) fn free(instance: usize, site: SiteRef) {
+pub(crate) fn free(instance: usize, class: ClassId, site: SiteRef) {
     let r = with_stack(|s| {
+        if crate::recorder::enabled() {
+            crate::recorder::other("free", instance, class, &thread_name(), site);
+        }
         let reports = VALIDATOR.free(s, &thread_name, instance, site);
         !reports.is_empty() && emit(&reports)
     });

@@ -28,6 +28,7 @@ mod global;
 mod graph;
 mod held;
 mod raw;
+mod recorder;
 pub mod report;
 pub mod rules;
 mod sync;

@@ -130,7 +130,8 @@ impl LockMap {
         if config::on_report() == OnReport::Off {
             return;
         }
-        crate::global::free(self.instance(), SiteRef::Static(Location::caller()));
+        let class = self.class.resolve(crate::global::validator());
+        crate::global::free(self.instance(), class, SiteRef::Static(Location::caller()));
     }
 
     /// The class name.

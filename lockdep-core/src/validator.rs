@@ -103,7 +103,41 @@ impl Validator {
 
     /// Validates `req` against `stack` and pushes it. Returns the new reports (each distinct
     /// problem once); the entry is pushed even when a report is returned.
+    #[inline]
     pub(crate) fn acquire(
+        &self,
+        stack: &mut HeldStack,
+        thread: ThreadName<'_>,
+        req: AcquireReq,
+    ) -> Vec<Report> {
+        // Fast path: a chain seen before. One hash, one lock-free probe, one push: no lock,
+        // no allocation, no shared write.
+        if req.nest_lock.is_none() && !stack.is_full() {
+            let key =
+                chain_key(stack.top_key(), req.class, req.subclass, req.mode, req.trylock, false);
+            if self.cache.contains(key) {
+                stack.push(HeldLock {
+                    instance: req.instance,
+                    class: req.class,
+                    subclass: req.subclass,
+                    mode: req.mode,
+                    trylock: req.trylock,
+                    nested: false,
+                    site: req.site,
+                    trace: 0,
+                    chain_key: key,
+                });
+                return Vec::new();
+            }
+        }
+        self.acquire_slow(stack, thread, req)
+    }
+
+    /// [`acquire`](Self::acquire) for a chain not (yet) in the cache, a nested acquisition or
+    /// a full stack.
+    #[cold]
+    #[inline(never)]
+    fn acquire_slow(
         &self,
         stack: &mut HeldStack,
         thread: ThreadName<'_>,
@@ -307,6 +341,16 @@ impl Validator {
         out
     }
 
+    /// Whether any class was registered (the process used a tracked lock).
+    pub(crate) fn has_classes(&self) -> bool {
+        !self.lock_state().graph.nodes.is_empty()
+    }
+
+    /// Whether waiters of class `id` spin or sleep.
+    pub(crate) fn class_wait(&self, id: ClassId) -> crate::report::WaitKind {
+        self.lock_state().graph.nodes[id.0 as usize].wait
+    }
+
     /// The class name of `id`.
     pub(crate) fn class_name(&self, id: ClassId) -> String {
         self.lock_state().graph.name(id).to_string()
@@ -320,6 +364,7 @@ impl Validator {
         }
     }
 
+    #[inline]
     pub(crate) fn release(
         &self,
         stack: &mut HeldStack,
@@ -332,6 +377,18 @@ impl Validator {
             stack.remove(i);
             return Vec::new();
         }
+        self.bad_unlock(stack, thread, class, site)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn bad_unlock(
+        &self,
+        stack: &mut HeldStack,
+        thread: ThreadName<'_>,
+        class: ClassId,
+        site: SiteRef,
+    ) -> Vec<Report> {
         let mut st = self.lock_state();
         let probe = self.probe(class, Mode::Write, site);
         let mut r = self.base_report(&mut st, stack, thread, Kind::BadUnlock, &probe);

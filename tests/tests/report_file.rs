@@ -10,16 +10,10 @@ use lockdep_core::{Mutex, OnReport};
 
 static SERIAL: StdMutex<()> = StdMutex::new(());
 
+/// The configured report folder (read once at start-up; `LOCKDEP_REPORT_DIR` overrides it,
+/// see `tests/process.rs`).
 fn report_dir() -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_file_test");
-    static INIT: std::sync::Once = std::sync::Once::new();
-    INIT.call_once(|| {
-        let _ = std::fs::remove_dir_all(&dir);
-        // SAFETY-free in edition 2021: set before the validator reads its configuration.
-        std::env::set_var("LOCKDEP_REPORT_DIR", &dir);
-        std::env::set_var("LOCKDEP", "warn");
-    });
-    dir
+    lockdep_core::config().report_dir.clone()
 }
 
 #[test]
@@ -69,7 +63,6 @@ fn report_file_round_trips_and_renders_the_same_text() {
 #[test]
 fn panic_mode_panics_before_blocking_and_leaves_the_stack_clean() {
     let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    report_dir();
     let a = std::sync::Arc::new(Mutex::new(()));
     let b = std::sync::Arc::new(Mutex::new(()));
     {

@@ -1,0 +1,77 @@
+//! A small program used by the integration tests as a real process: it provokes problems with
+//! real threads and locks, then ends in the way its argument says.
+//!
+//! `lockdep_demo abba|exit-holding|panic-main|clean`
+
+use std::sync::{Arc, Barrier};
+use std::thread;
+
+use lockdep_core::{LockClassKey, Mutex, RwSem};
+
+static ACCOUNTS: LockClassKey = LockClassKey::new("demo::accounts");
+static LEDGER: LockClassKey = LockClassKey::new("demo::ledger");
+static CONFIG: LockClassKey = LockClassKey::new("demo::config");
+
+fn abba() {
+    let a = Arc::new(Mutex::with_key(0u64, &ACCOUNTS));
+    let b = Arc::new(RwSem::with_key(0u64, &LEDGER));
+    let c = Arc::new(Mutex::with_key((), &CONFIG));
+    let barrier = Arc::new(Barrier::new(2));
+    let (a1, b1, c1, bar1) = (a.clone(), b.clone(), c.clone(), barrier.clone());
+    let t1 = thread::Builder::new()
+        .name("transfer".into())
+        .spawn(move || {
+            for _ in 0..100 {
+                let _c = c1.lock();
+                let mut ga = a1.lock();
+                *ga += 1;
+                let mut w = b1.write();
+                *w += 1;
+                let _d = w.downgrade();
+            }
+            bar1.wait();
+        })
+        .unwrap();
+    let t2 = thread::Builder::new()
+        .name("audit".into())
+        .spawn(move || {
+            barrier.wait(); // never concurrent with `transfer`: no real deadlock
+            let _r = b.read();
+            let _ga = a.lock();
+            let _c = c.try_lock(); // a trylock: no edge, no report
+        })
+        .unwrap();
+    t1.join().unwrap();
+    t2.join().unwrap();
+}
+
+fn main() {
+    let what = std::env::args().nth(1).unwrap_or_default();
+    match what.as_str() {
+        "abba" => abba(),
+        "clean" => {
+            let a = Mutex::with_key(0, &ACCOUNTS);
+            *a.lock() += 1;
+        }
+        "exit-holding" => {
+            thread::Builder::new()
+                .name("leaker".into())
+                .spawn(|| {
+                    let m = Box::leak(Box::new(Mutex::with_key(0, &ACCOUNTS)));
+                    std::mem::forget(m.lock()); // the thread exits holding it
+                })
+                .unwrap()
+                .join()
+                .unwrap();
+            std::process::exit(3);
+        }
+        "panic-main" => {
+            abba();
+            panic!("main panics after the ABBA");
+        }
+        other => {
+            eprintln!("usage: lockdep_demo abba|exit-holding|panic-main|clean (got {other:?})");
+            std::process::exit(2);
+        }
+    }
+}

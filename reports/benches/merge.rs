@@ -156,8 +156,8 @@ fn bench(name: &str, docs: Vec<Document>) {
 }
 
 fn main() {
-    // `cargo test --benches` runs this binary too; keep that quick.
-    let quick = std::env::args().any(|a| a == "--test");
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not: keep that run quick.
+    let quick = !std::env::args().any(|a| a == "--bench");
     let (files, per) = if quick { (10, 100) } else { (200, 500) };
     bench("layered", layered(files, per, 20.min(files)));
     bench("random", random(files, per, if quick { 300 } else { 5000 }));

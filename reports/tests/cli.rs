@@ -393,3 +393,28 @@ fn every_subcommand_rejects_bad_input_with_one_line_naming_the_file() {
     let o = run(&["check", &d.join("trunc.json").display().to_string()]);
     assert!(o.stderr.contains("truncated JSON"), "{}", o.stderr);
 }
+
+#[test]
+fn merge_does_not_report_a_weak_cycle_through_recursive_readers() {
+    // T1 holds A (write) and takes B as a recursive reader: A -(ER)-> B.
+    // T2 holds B as a reader and takes A: B -(SN)-> A. A recursive reader of B never waits
+    // for T2's read hold, so this is no deadlock: ER followed by SN is not a strong path.
+    let one = r#"{"thread":"T1","op":"acquire","lock":"A","mode":"write"}
+{"thread":"T1","op":"acquire","lock":"B","mode":"recursive_read"}
+"#;
+    let two = r#"{"thread":"T2","op":"acquire","lock":"B","mode":"read"}
+{"thread":"T2","op":"acquire","lock":"A","mode":"write"}
+"#;
+    let d = tmp("merge-weak");
+    let a = write_doc(&d, "one.json", &replayed(one, "one"));
+    let b = write_doc(&d, "two.json", &replayed(two, "two"));
+    let out = d.join("m.json").display().to_string();
+    let o = run(&["merge", &a, &b, "-o", &out]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stderr.contains("0 new cycle"), "{}", o.stderr);
+    // The same second trace with a writer on B closes a strong cycle: A -(ER)-> B -(EN)-> A.
+    let strong = two.replace("\"mode\":\"read\"", "\"mode\":\"write\"");
+    let c = write_doc(&d, "three.json", &replayed(&strong, "three"));
+    let o = run(&["merge", &a, &c, "-o", &out]);
+    assert!(o.stderr.contains("1 new cycle"), "{}", o.stderr);
+}

@@ -20,6 +20,7 @@ thread_local! {
 }
 
 /// The process-wide validator.
+#[inline]
 pub fn validator() -> &'static Validator {
     &VALIDATOR
 }
@@ -196,6 +197,51 @@ pub(crate) fn acquire(req: AcquireReq) -> bool {
         Some(Ok(())) => true,
         Some(Err(reports)) => panic_with(&reports),
     }
+}
+
+/// The hot path of an acquisition: a chain seen before, recording off, the thread's exit
+/// check armed. Takes scalars rather than an [`AcquireReq`] so nothing is spilled and
+/// re-read. Returns false when not handled here: the caller then takes [`acquire`]. The
+/// caller has checked that validation is on.
+#[inline]
+#[cfg_attr(feature = "off", allow(dead_code))]
+pub(crate) fn acquire_seen(
+    instance: usize,
+    class: ClassId,
+    subclass: u32,
+    mode: crate::report::Mode,
+    trylock: bool,
+    site: SiteRef,
+) -> bool {
+    if crate::recorder::enabled() {
+        return false;
+    }
+    STACK
+        .try_with(|s| match s.try_borrow_mut() {
+            Ok(mut s) => {
+                (s.len() != 0 || EXIT_GUARD_ARMED.try_with(|a| a.get()).unwrap_or(false))
+                    && VALIDATOR
+                        .acquire_seen(&mut s, instance, class, subclass, mode, trylock, site)
+            }
+            Err(_) => false,
+        })
+        .unwrap_or(false)
+}
+
+/// The hot path of a release: the lock is the top of the held stack (LIFO release), recording
+/// off. Returns false when not handled here: the caller then takes [`release`].
+#[inline]
+#[cfg_attr(feature = "off", allow(dead_code))]
+pub(crate) fn release_top(instance: usize) -> bool {
+    if crate::recorder::enabled() {
+        return false;
+    }
+    STACK
+        .try_with(|s| match s.try_borrow_mut() {
+            Ok(mut s) => s.pop_if_top(instance),
+            Err(_) => false,
+        })
+        .unwrap_or(false)
 }
 
 /// Runs `f` on this thread's held stack (read-only); `None` when validation is off.

@@ -141,6 +141,18 @@ impl HeldStack {
         self.entries[..self.len].iter().rposition(|e| e.instance == instance)
     }
 
+    /// Pops the top entry if it is `instance` (the usual, LIFO release); O(1).
+    #[inline]
+    #[cfg_attr(feature = "off", allow(dead_code))]
+    pub fn pop_if_top(&mut self, instance: usize) -> bool {
+        if self.len != 0 && self.entries[self.len - 1].instance == instance {
+            self.len -= 1;
+            true
+        } else {
+            false
+        }
+    }
+
     /// Removes entry `i` (out-of-order release is legal) and re-keys the entries above it.
     #[inline]
     pub fn remove(&mut self, i: usize) -> HeldLock {

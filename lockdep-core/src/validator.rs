@@ -110,27 +110,55 @@ impl Validator {
         thread: ThreadName<'_>,
         req: AcquireReq,
     ) -> Vec<Report> {
-        // Fast path: a chain seen before. One hash, one lock-free probe, one push: no lock,
-        // no allocation, no shared write.
-        if req.nest_lock.is_none() && !stack.is_full() {
-            let key =
-                chain_key(stack.top_key(), req.class, req.subclass, req.mode, req.trylock, false);
-            if self.cache.contains(key) {
-                stack.push(HeldLock {
-                    instance: req.instance,
-                    class: req.class,
-                    subclass: req.subclass,
-                    mode: req.mode,
-                    trylock: req.trylock,
-                    nested: false,
-                    site: req.site,
-                    trace: 0,
-                    chain_key: key,
-                });
-                return Vec::new();
-            }
+        if req.nest_lock.is_none()
+            && self.acquire_seen(
+                stack,
+                req.instance,
+                req.class,
+                req.subclass,
+                req.mode,
+                req.trylock,
+                req.site,
+            )
+        {
+            return Vec::new();
         }
         self.acquire_slow(stack, thread, req)
+    }
+
+    /// Fast path: pushes the acquisition if its chain was seen before and returns true. One
+    /// hash, one lock-free probe, one push: no lock, no allocation, no shared write.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub(crate) fn acquire_seen(
+        &self,
+        stack: &mut HeldStack,
+        instance: usize,
+        class: ClassId,
+        subclass: u32,
+        mode: Mode,
+        trylock: bool,
+        site: SiteRef,
+    ) -> bool {
+        if stack.is_full() {
+            return false;
+        }
+        let key = chain_key(stack.top_key(), class, subclass, mode, trylock, false);
+        if !self.cache.contains(key) {
+            return false;
+        }
+        stack.push(HeldLock {
+            instance,
+            class,
+            subclass,
+            mode,
+            trylock,
+            nested: false,
+            site,
+            trace: 0,
+            chain_key: key,
+        });
+        true
     }
 
     /// [`acquire`](Self::acquire) for a chain not (yet) in the cache, a nested acquisition or

@@ -24,14 +24,20 @@ pub use spin::{RawSpinLock, SpinLock, SpinLockGuard};
 use std::panic::Location;
 
 use crate::class::ClassRef;
+#[cfg(not(feature = "off"))]
 use crate::config::{self, OnReport};
+#[cfg(not(feature = "off"))]
 use crate::held::SiteRef;
 use crate::report::Mode;
+#[cfg(not(feature = "off"))]
 use crate::validator::AcquireReq;
 
 /// Reports an acquisition of the lock at `instance` to the validator. Returns whether it is
 /// tracked (false when validation is off), which the guard keeps for its release.
-#[inline]
+///
+/// With the `off` feature the body is compiled out: every lock type is then its raw lock and
+/// a guard, and this returns `false` (a constant the optimiser folds into the guard's drop).
+#[inline(always)]
 pub(crate) fn note_acquire(
     class: &ClassRef,
     instance: usize,
@@ -40,10 +46,44 @@ pub(crate) fn note_acquire(
     trylock: bool,
     site: &'static Location<'static>,
 ) -> bool {
-    if config::on_report() == OnReport::Off {
-        return false;
+    #[cfg(not(feature = "off"))]
+    {
+        if config::on_report() == OnReport::Off {
+            return false;
+        }
+        let validator = crate::global::validator();
+        let class = class.resolve(validator);
+        if crate::global::acquire_seen(
+            instance,
+            class,
+            subclass,
+            mode,
+            trylock,
+            SiteRef::Static(site),
+        ) {
+            return true;
+        }
+        note_acquire_slow(class, instance, mode, subclass, trylock, site)
     }
-    let class = class.resolve(crate::global::validator());
+    #[cfg(feature = "off")]
+    {
+        let _ = (class, instance, mode, subclass, trylock, site);
+        false
+    }
+}
+
+/// [`note_acquire`] for a chain not seen before (or a full stack, or recording on).
+#[cfg(not(feature = "off"))]
+#[cold]
+#[inline(never)]
+fn note_acquire_slow(
+    class: crate::class::ClassId,
+    instance: usize,
+    mode: Mode,
+    subclass: u32,
+    trylock: bool,
+    site: &'static Location<'static>,
+) -> bool {
     crate::global::acquire(AcquireReq {
         instance,
         class,
@@ -55,9 +95,26 @@ pub(crate) fn note_acquire(
     })
 }
 
-/// Reports a release of a tracked acquisition.
-#[inline]
+/// Reports a release of a tracked acquisition. Compiled out with the `off` feature.
+#[inline(always)]
 pub(crate) fn note_release(class: &ClassRef, instance: usize) {
+    #[cfg(not(feature = "off"))]
+    {
+        if !crate::global::release_top(instance) {
+            note_release_slow(class, instance);
+        }
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (class, instance);
+    }
+}
+
+/// [`note_release`] of a lock that is not the top of the held stack (or recording on).
+#[cfg(not(feature = "off"))]
+#[cold]
+#[inline(never)]
+fn note_release_slow(class: &ClassRef, instance: usize) {
     let class = class.resolve(crate::global::validator());
     crate::global::release(instance, class, SiteRef::None);
 }

@@ -75,6 +75,19 @@ macro_rules! static_lock_class {
     }};
 }
 
+/// Defines a named `static` [`LockClassKey`] (the kernel's `DEFINE_MUTEX`-style static key):
+///
+/// ```
+/// lockdep_core::define_lock_class!(pub static MMAP_LOCK = "mmap_lock");
+/// assert_eq!(MMAP_LOCK.name(), "mmap_lock");
+/// ```
+#[macro_export]
+macro_rules! define_lock_class {
+    ($vis:vis static $name:ident = $class:expr) => {
+        $vis static $name: $crate::LockClassKey = $crate::LockClassKey::new($class);
+    };
+}
+
 /// Everything needed to register a class: its identity and how its waiters wait.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct ClassDesc {

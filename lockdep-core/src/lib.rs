@@ -32,10 +32,23 @@ mod recorder;
 pub mod report;
 pub mod rules;
 mod sync;
+mod test_support;
 pub mod trace;
 mod tracked;
 mod validator;
 mod witness;
+
+extern crate self as lockdep_core;
+
+pub use lockdep_macros::{lock_order, test};
+
+/// Support code of the macros; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::test_support::run_test;
+}
+
+pub use test_support::test_report_path;
 
 pub use assertions::{
     assert_exclusive, assert_held, assert_held_read, assert_held_write, assert_not_held,

@@ -233,6 +233,15 @@ pub fn declare_order(chain: &[&str]) -> Result<(), RuleError> {
     crate::global::validator().add_order(chain)
 }
 
+/// [`declare_order`] over class keys, one slice per chain (the `lock_order!` expansion).
+pub fn declare_order_keys(chains: &[&[&'static crate::LockClassKey]]) -> Result<(), RuleError> {
+    for chain in chains {
+        let names: Vec<&str> = chain.iter().map(|k| k.name()).collect();
+        declare_order(&names)?;
+    }
+    Ok(())
+}
+
 /// The rules of one validator.
 #[derive(Default)]
 pub(crate) struct Rules {

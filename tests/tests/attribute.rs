@@ -1,0 +1,106 @@
+//! `#[lockdep_core::test]`: panic mode for the test, failure with the rendered report, the
+//! per-test report file, and a cycle closed by one test whose other half another test showed.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use lockdep_core::report::{Document, Kind};
+use lockdep_core::{LockClassKey, Mutex};
+
+#[lockdep_core::test]
+fn passing_test_runs_normally() {
+    let m = Mutex::new(1);
+    *m.lock() += 1;
+    assert_eq!(*m.lock(), 2);
+}
+
+#[lockdep_core::test]
+#[should_panic(expected = "circular_dependency")]
+fn inversion_inside_a_test_fails_it_before_blocking() {
+    let a = Mutex::new(());
+    let b = Mutex::new(());
+    {
+        let _a = a.lock();
+        let _b = b.lock();
+    }
+    let _b = b.lock();
+    let _a = a.lock(); // panics here (panic mode), before blocking
+}
+
+#[lockdep_core::test]
+fn test_returning_result_is_supported() -> Result<(), String> {
+    let m = Mutex::new(0);
+    *m.lock() = 1;
+    Ok(())
+}
+
+static HALF_X: LockClassKey = LockClassKey::new("attr::x");
+static HALF_Y: LockClassKey = LockClassKey::new("attr::y");
+static HALF_SHOWN: AtomicBool = AtomicBool::new(false);
+
+#[lockdep_core::test]
+fn cross_test_a_learns_one_half() {
+    let x = Mutex::with_key((), &HALF_X);
+    let y = Mutex::with_key((), &HALF_Y);
+    let _x = x.lock();
+    let _y = y.lock();
+    HALF_SHOWN.store(true, Ordering::SeqCst);
+}
+
+#[lockdep_core::test]
+#[should_panic(expected = "attr::")]
+fn cross_test_b_closes_the_cycle() {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !HALF_SHOWN.load(Ordering::SeqCst) {
+        assert!(Instant::now() < deadline, "the other half never ran");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let x = Mutex::with_key((), &HALF_X);
+    let y = Mutex::with_key((), &HALF_Y);
+    let _y = y.lock();
+    let _x = x.lock();
+}
+
+#[test]
+fn run_test_writes_a_file_named_after_the_test_and_names_the_other_half() {
+    // The function behind the attribute, called directly so the outcome can be inspected.
+    let name = "attribute::direct_probe";
+    static P: LockClassKey = LockClassKey::new("attr::probe_p");
+    static Q: LockClassKey = LockClassKey::new("attr::probe_q");
+    std::thread::Builder::new()
+        .name("other_half".into())
+        .spawn(|| {
+            let p = Mutex::with_key((), &P);
+            let q = Mutex::with_key((), &Q);
+            let _p = p.lock();
+            let _q = q.lock();
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    let clean = lockdep_core::__private::run_test("attribute::clean_probe", || 5);
+    assert_eq!(clean, 5);
+    let file = lockdep_core::test_report_path("attribute::clean_probe");
+    let doc = Document::from_json(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert!(doc.reports.is_empty(), "a passing test leaves a clean file");
+    assert!(file.file_name().unwrap().to_str().unwrap().starts_with("attribute__clean_probe"));
+
+    let failed = std::panic::catch_unwind(|| {
+        lockdep_core::__private::run_test(name, || {
+            let p = Mutex::with_key((), &P);
+            let q = Mutex::with_key((), &Q);
+            let _q = q.lock();
+            let _p = p.lock();
+        })
+    });
+    assert!(failed.is_err());
+    let doc = Document::from_json(
+        &std::fs::read_to_string(lockdep_core::test_report_path(name)).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(doc.reports.len(), 1);
+    let r = &doc.reports[0];
+    assert_eq!(r.kind, Kind::CircularDependency);
+    assert_eq!(r.chain[1].thread, "other_half", "the report names where the other half was seen");
+    assert!(r.chain[1].from.site.as_ref().unwrap().file.ends_with("attribute.rs"));
+}

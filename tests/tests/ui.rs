@@ -1,0 +1,14 @@
+//! Compile-time checks of the macros and of the guards' `!Send`: each file in `tests/ui` that
+//! must not compile has its expected compiler message next to it (`.stderr`).
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("ui/lock_order_cyclic.rs");
+    t.compile_fail("ui/lock_order_unknown.rs");
+    t.compile_fail("ui/lock_order_self.rs");
+    t.compile_fail("ui/lock_order_not_a_key.rs");
+    t.compile_fail("ui/guard_not_send.rs");
+    t.compile_fail("ui/test_attribute_args.rs");
+    t.pass("ui/lock_order_ok.rs");
+}

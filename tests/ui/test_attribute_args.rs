@@ -1,0 +1,4 @@
+#[lockdep_core::test(verbose)]
+fn t() {}
+
+fn main() {}

@@ -1,0 +1,42 @@
+//! The lock classes of the model: one static key per kernel lock, shared by every instance
+//! (the kernel's one class per init site).
+
+use lockdep_core::{LockClassKey, LockMap};
+
+/// `mm->mmap_lock` (rw-semaphore, downgrade).
+pub static MMAP_LOCK: LockClassKey = LockClassKey::new("mmap_lock");
+/// The per-VMA lock (`vma->vm_lock`): try-only readers, write marks released in bulk.
+pub static VM_LOCK: LockClassKey = LockClassKey::new("vm_lock");
+/// `mapping->i_mmap_rwsem` (file rmap lock).
+pub static I_MMAP_RWSEM: LockClassKey = LockClassKey::new("i_mmap_rwsem");
+/// `anon_vma->root->rwsem` (anonymous rmap lock).
+pub static ANON_VMA_RWSEM: LockClassKey = LockClassKey::new("anon_vma_rwsem");
+/// `mm->page_table_lock` (upper page-table levels, `vma->anon_vma` install).
+pub static PAGE_TABLE_LOCK: LockClassKey = LockClassKey::new("page_table_lock");
+/// Split PMD/PTE page-table locks (one class, as the kernel's `ptlock_init`).
+pub static PTLOCK: LockClassKey = LockClassKey::new("ptlock");
+/// `inode->i_rwsem`.
+pub static I_RWSEM: LockClassKey = LockClassKey::new("i_rwsem");
+/// `mapping->invalidate_lock`.
+pub static INVALIDATE_LOCK: LockClassKey = LockClassKey::new("invalidate_lock");
+/// The folio lock (a sleeping bit lock; tracked here although the kernel does not).
+pub static FOLIO_LOCK: LockClassKey = LockClassKey::new("folio_lock");
+/// `mapping->i_pages` xarray lock (leaf).
+pub static I_PAGES: LockClassKey = LockClassKey::new("i_pages");
+/// The global LRU lock (leaf).
+pub static LRU_LOCK: LockClassKey = LockClassKey::new("lru_lock");
+/// The reclaim pseudo-lock (the kernel's `fs_reclaim` map).
+pub static FS_RECLAIM: LockClassKey = LockClassKey::new("fs_reclaim");
+/// A device driver's mutex, taken by its `mmap` hook and its ioctl path.
+pub static DRIVER_MUTEX: LockClassKey = LockClassKey::new("driver_mutex");
+
+/// The reclaim pseudo-lock instance (the kernel's `__fs_reclaim_map`).
+pub static RECLAIM_MAP: LockMap = LockMap::with_key(&FS_RECLAIM);
+
+/// `might_alloc(GFP_KERNEL)`: an allocation may enter reclaim, so it depends on the reclaim
+/// pseudo-lock (acquired and released at once, as `fs_reclaim_acquire/release`).
+#[track_caller]
+pub fn might_alloc() {
+    RECLAIM_MAP.acquire(lockdep_core::Mode::Write);
+    RECLAIM_MAP.release();
+}

@@ -83,7 +83,9 @@ macro_rules! static_lock_class {
 /// ```
 #[macro_export]
 macro_rules! define_lock_class {
-    ($vis:vis static $name:ident = $class:expr) => {
+    ($(#[$meta:meta])* $vis:vis static $name:ident = $class:expr) => {
+        $(#[$meta])*
+        #[doc = concat!("Lock class key `", $class, "`.")]
         $vis static $name: $crate::LockClassKey = $crate::LockClassKey::new($class);
     };
 }

@@ -167,7 +167,7 @@ fn emit(reports: &[Report]) -> bool {
 
 fn panic_with(reports: &[Report]) -> ! {
     let first = &reports[0];
-    panic!("lockdep: {} ({}): {}", first.title, first.kind, first.message)
+    panic!("lockdep: {} ({}): {}", first.title, first.fingerprint(), first.message)
 }
 
 /// Validates and records a blocking or try acquisition; panics (in panic mode) before the
@@ -211,7 +211,7 @@ pub(crate) fn acquire_seen(
     subclass: u32,
     mode: crate::report::Mode,
     trylock: bool,
-    site: SiteRef,
+    site: &'static std::panic::Location<'static>,
 ) -> bool {
     if crate::recorder::enabled() {
         return false;
@@ -220,8 +220,15 @@ pub(crate) fn acquire_seen(
         .try_with(|s| match s.try_borrow_mut() {
             Ok(mut s) => {
                 (s.len() != 0 || EXIT_GUARD_ARMED.try_with(|a| a.get()).unwrap_or(false))
-                    && VALIDATOR
-                        .acquire_seen(&mut s, instance, class, subclass, mode, trylock, site)
+                    && VALIDATOR.acquire_seen(
+                        &mut s,
+                        instance,
+                        class,
+                        subclass,
+                        mode,
+                        trylock,
+                        SiteRef::Static(site),
+                    )
             }
             Err(_) => false,
         })

@@ -53,14 +53,9 @@ pub(crate) fn note_acquire(
         }
         let validator = crate::global::validator();
         let class = class.resolve(validator);
-        if crate::global::acquire_seen(
-            instance,
-            class,
-            subclass,
-            mode,
-            trylock,
-            SiteRef::Static(site),
-        ) {
+        // The site goes down as a thin pointer: a `SiteRef` built here would be stored in
+        // two halves and re-read whole (a store-forwarding stall on every acquisition).
+        if crate::global::acquire_seen(instance, class, subclass, mode, trylock, site) {
             return true;
         }
         note_acquire_slow(class, instance, mode, subclass, trylock, site)

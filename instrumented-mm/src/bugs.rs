@@ -34,6 +34,9 @@ pub enum Bug {
     /// A shrinker reads another task's memory from reclaim: fs_reclaim -> mmap_lock, while
     /// allocations under mmap W give mmap_lock -> fs_reclaim.
     ReclaimRemoteAccess,
+    /// mprotect changes `vm_flags` without `vma_start_write` (the lock-state predicate
+    /// "write-locked VMA" is false).
+    VmaFlagsUnlocked,
 }
 
 /// What the validator must report for a bug.
@@ -47,7 +50,7 @@ pub struct Expected {
 
 impl Bug {
     /// Every bug.
-    pub const ALL: [Bug; 9] = [
+    pub const ALL: [Bug; 10] = [
         Bug::AnonPrepareMmapRead,
         Bug::NewVmaIMmapFirst,
         Bug::KhugepagedRetractVmaWrite,
@@ -57,6 +60,7 @@ impl Bug {
         Bug::SleepUnderPtl,
         Bug::FaultUnderMmapWrite,
         Bug::ReclaimRemoteAccess,
+        Bug::VmaFlagsUnlocked,
     ];
 
     /// The command-line name.
@@ -71,6 +75,7 @@ impl Bug {
             Bug::SleepUnderPtl => "sleep-under-ptl",
             Bug::FaultUnderMmapWrite => "fault-under-mmap-write",
             Bug::ReclaimRemoteAccess => "reclaim-remote-access",
+            Bug::VmaFlagsUnlocked => "vma-flags-unlocked",
         }
     }
 
@@ -86,6 +91,7 @@ impl Bug {
             Bug::SleepUnderPtl => "a sleeping lock (folio lock) taken under a page-table spinlock in the zap path ('sleeping function called from invalid context')",
             Bug::FaultUnderMmapWrite => "a page fault (mmap_lock R) while the same task holds mmap_lock W (copy_from_user under mmap_write_lock)",
             Bug::ReclaimRemoteAccess => "reclaim (fs_reclaim) reading another mm (mmap_lock R) while allocations under mmap_lock W enter reclaim",
+            Bug::VmaFlagsUnlocked => "vm_flags changed without vma_start_write: lockless faults see a half-updated VMA (the missing-vma_start_write fixes to mprotect/mlock/stack expansion)",
         }
     }
 
@@ -103,6 +109,7 @@ impl Bug {
             }
             Bug::SleepUnderPtl => (Kind::InvalidWaitContext, &["ptlock", "folio_lock"]),
             Bug::ReclaimRemoteAccess => (Kind::CircularDependency, &["mmap_lock", "fs_reclaim"]),
+            Bug::VmaFlagsUnlocked => (Kind::ClassViolation, &["mmap_lock"]),
         };
         Expected { kind, classes }
     }

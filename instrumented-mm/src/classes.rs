@@ -35,8 +35,43 @@ pub static RECLAIM_MAP: LockMap = LockMap::with_key(&FS_RECLAIM);
 
 /// `might_alloc(GFP_KERNEL)`: an allocation may enter reclaim, so it depends on the reclaim
 /// pseudo-lock (acquired and released at once, as `fs_reclaim_acquire/release`).
+/// In reclaim, allocations do not recurse into reclaim (`PF_MEMALLOC`).
 #[track_caller]
 pub fn might_alloc() {
+    if IN_RECLAIM.with(|r| r.get()) {
+        return;
+    }
     RECLAIM_MAP.acquire(lockdep_core::Mode::Write);
     RECLAIM_MAP.release();
+}
+
+thread_local! {
+    static IN_RECLAIM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` as direct reclaim: under the reclaim pseudo-lock, with `PF_MEMALLOC` set.
+#[track_caller]
+pub fn in_reclaim<R>(f: impl FnOnce() -> R) -> R {
+    RECLAIM_MAP.acquire(lockdep_core::Mode::Write);
+    IN_RECLAIM.with(|r| r.set(true));
+    struct Exit;
+    impl Drop for Exit {
+        fn drop(&mut self) {
+            IN_RECLAIM.with(|r| r.set(false));
+            RECLAIM_MAP.release();
+        }
+    }
+    let _exit = Exit;
+    f()
+}
+
+/// Declares the kernel's documented lock order (`mm-locking.md`, "The global order") as a
+/// validator rule, so that any inversion is a `class_violation` even before a cycle closes.
+/// The VMA lock is left out: its readers only try, and its write side is a mark.
+pub fn declare_lock_order() {
+    let _ = lockdep_core::rules::declare_order_keys(&[
+        &[&I_RWSEM, &MMAP_LOCK, &INVALIDATE_LOCK, &FOLIO_LOCK, &I_MMAP_RWSEM, &ANON_VMA_RWSEM],
+        &[&ANON_VMA_RWSEM, &PAGE_TABLE_LOCK],
+        &[&ANON_VMA_RWSEM, &PTLOCK],
+    ]);
 }

@@ -80,6 +80,11 @@ impl Mm {
         })
     }
 
+    /// The mmap lock itself (for assertions and predicates).
+    pub fn mmap_lock(&self) -> &RwSem<MmState> {
+        &self.mmap_lock
+    }
+
     /// `mm->mm_lock_seq`.
     pub fn lock_seq(&self) -> u64 {
         self.mm_lock_seq.load(Ordering::Acquire)
@@ -210,6 +215,12 @@ impl<'a> MmapWrite<'a> {
             st.vmas.insert(v.start(), v);
         }
         self.mm.publish(st);
+    }
+
+    /// `mmap_assert_write_locked`.
+    #[track_caller]
+    pub fn assert_locked(&self) {
+        lockdep_core::assert_held_write(&self.mm.mmap_lock);
     }
 
     /// `mmap_write_downgrade`: ends all VMA write marks, keeps the lock shared (mode D).

@@ -253,6 +253,7 @@ fn bias(bug: Option<Bug>) -> Option<usize> {
         Bug::SleepUnderPtl => "madvise",
         Bug::FaultUnderMmapWrite => "mprotect",
         Bug::ReclaimRemoteAccess => "reclaim",
+        Bug::VmaFlagsUnlocked => "mprotect",
     };
     OPS.iter().position(|o| *o == name)
 }
@@ -260,6 +261,7 @@ fn bias(bug: Option<Bug>) -> Option<usize> {
 /// Runs the torture.
 pub fn run(opts: &Options) -> Summary {
     bugs::set_active(opts.bug);
+    crate::classes::declare_lock_order();
     let mut rng = Rng(opts.seed | 1);
     let world = Arc::new(World::new(opts.mms.max(1), &mut rng));
     let stop = Arc::new(AtomicBool::new(false));

@@ -133,12 +133,30 @@ impl Vma {
         self.flags() & VM_SHARED == 0
     }
 
-    /// Sets `vm_flags` (caller holds a write-locked VMA).
-    pub(crate) fn set_flags(&self, f: u32) {
+    /// Asserts the lock-state predicate "write-locked VMA": the mmap lock held for write by
+    /// this thread and the VMA write-marked in this hold (`vma_assert_write_locked`).
+    #[track_caller]
+    pub fn assert_write_locked(&self, mm: &Mm) {
+        let marked = self.is_write_marked(mm);
+        lockdep_core::assert_state("write-locked VMA", |h| h.holds_write(mm.mmap_lock()) && marked);
+    }
+
+    /// Sets `vm_flags` (`vm_flags_reset`: asserts a write-locked VMA).
+    #[track_caller]
+    pub(crate) fn set_flags(&self, mm: &Mm, f: u32) {
+        self.assert_write_locked(mm);
         self.flags.store(f, Ordering::Release);
     }
-    /// Sets the bounds (caller holds a write-locked VMA and the rmap write locks).
-    pub(crate) fn set_bounds(&self, start: u64, end: u64, pgoff: u64) {
+    /// Sets the bounds: a write-locked VMA and the rmap locks for write (`vma_prepare`).
+    #[track_caller]
+    pub(crate) fn set_bounds(&self, mm: &Mm, start: u64, end: u64, pgoff: u64) {
+        self.assert_write_locked(mm);
+        if let Some(a) = self.anon_vma() {
+            lockdep_core::assert_held_write(&a.rwsem);
+        }
+        if let Some(f) = &self.file {
+            lockdep_core::assert_held_write(&f.i_mmap);
+        }
         self.start.store(start, Ordering::Release);
         self.end.store(end, Ordering::Release);
         self.pgoff.store(pgoff, Ordering::Release);
@@ -190,6 +208,7 @@ impl Vma {
     #[track_caller]
     pub fn start_write(&self, w: &MmapWrite<'_>) {
         let mm = w.mm();
+        w.assert_locked();
         let seq = mm.lock_seq();
         if self.lock.seq.load(Ordering::Acquire) == seq {
             return;

@@ -122,6 +122,9 @@ fn anon_prepare(mm: &Arc<Mm>, vma: &Arc<Vma>, ctx: Ctx) -> Result<Arc<AnonVma>, 
     let new = AnonVma::alloc();
     let mut list = new.rwsem.write();
     let ptl = mm.page_table_lock.lock();
+    // vma->anon_vma is set from NULL under the mmap lock (any mode, or the VMA read lock)
+    // and page_table_lock.
+    lockdep_core::assert_held(&mm.page_table_lock);
     if vma.anon_vma().is_none() {
         vma.set_anon_vma(Some(new.clone()));
         list.push(vma.clone());

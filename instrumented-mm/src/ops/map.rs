@@ -49,7 +49,7 @@ pub fn mmap(
                 prev.start_write(&w);
                 let av = prev.anon_vma();
                 let _g = av.as_ref().map(|a| a.rwsem.write());
-                prev.set_bounds(prev.start(), start + len, prev.pgoff());
+                prev.set_bounds(mm, prev.start(), start + len, prev.pgoff());
                 return Some(start);
             }
         }
@@ -86,7 +86,7 @@ fn split(w: &mut MmapWrite<'_>, mm: &Arc<Mm>, vma: &Arc<Vma>, at: u64) -> Arc<Vm
     {
         let mut im = vma.file.as_ref().map(|f| f.i_mmap.write());
         let _a = av.as_ref().map(|a| a.rwsem.write());
-        vma.set_bounds(vma.start(), at, vma.pgoff());
+        vma.set_bounds(mm, vma.start(), at, vma.pgoff());
         if let Some(im) = im.as_mut() {
             im.push(new.clone());
         }
@@ -126,7 +126,9 @@ pub fn munmap(mm: &Arc<Mm>, start: u64, len: u64) -> usize {
         w.remove(v.start());
     }
     let r = w.downgrade();
-    debug_assert_eq!(r.mode(), lockdep_core::Mode::Downgraded);
+    // Zapping and freeing page tables after the downgrade rely on excluding other writers
+    // and downgraders: W or D.
+    lockdep_core::assert_exclusive(mm.mmap_lock());
     let mut n = 0;
     for v in &victims {
         n += mm.zap_range(v.start(), v.end());
@@ -147,14 +149,16 @@ pub fn mprotect(mm: &Arc<Mm>, start: u64, len: u64, writable: bool) -> usize {
     let mut w = mm.mmap_write();
     let vmas = split_range(&mut w, mm, start, end);
     for v in &vmas {
-        v.start_write(&w);
+        if !bugs::on(Bug::VmaFlagsUnlocked) {
+            v.start_write(&w);
+        }
         if bugs::on(Bug::FaultUnderMmapWrite) {
             // copy_from_user of the new policy while holding mmap W: faults on a write-marked
             // VMA fall back to the mmap lock this task already holds.
             let _ = crate::ops::fault::handle_fault(mm, v.start(), false);
         }
         let f = v.flags();
-        v.set_flags(if writable { f | VM_WRITE } else { f & !VM_WRITE });
+        v.set_flags(mm, if writable { f | VM_WRITE } else { f & !VM_WRITE });
         if !writable {
             let (s, e) = (v.start(), v.end());
             mm.for_each_pte_table(s, e, |base, slots| {

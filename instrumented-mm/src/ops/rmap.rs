@@ -4,10 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use lockdep_core::Mode;
-
 use crate::bugs::{self, Bug};
-use crate::classes::RECLAIM_MAP;
 use crate::file::AddressSpace;
 use crate::mm::Mm;
 use crate::ops::fault::{gup_access, user_access, FaultError};
@@ -30,14 +27,14 @@ pub struct ReclaimStats {
 /// are aged, file pages unmapped and evicted. `remote` is an address space a (buggy)
 /// shrinker touches.
 pub fn reclaim(pick: u64, try_only: bool, remote: Option<(&Arc<Mm>, u64)>) -> ReclaimStats {
-    RECLAIM_MAP.acquire(Mode::Write);
-    let s = shrink_one(pick, try_only);
-    if let (true, Some((mm, addr))) = (bugs::on(Bug::ReclaimRemoteAccess), remote) {
-        // A shrinker reading another task's memory from reclaim: fs_reclaim -> mmap_lock.
-        let _ = crate::ops::fault::access_remote(mm, addr, None);
-    }
-    RECLAIM_MAP.release();
-    s
+    crate::classes::in_reclaim(|| {
+        let s = shrink_one(pick, try_only);
+        if let (true, Some((mm, addr))) = (bugs::on(Bug::ReclaimRemoteAccess), remote) {
+            // A shrinker reading another task's memory from reclaim: fs_reclaim -> mmap_lock.
+            let _ = crate::ops::fault::access_remote(mm, addr, None);
+        }
+        s
+    })
 }
 
 fn shrink_one(pick: u64, try_only: bool) -> ReclaimStats {

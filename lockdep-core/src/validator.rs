@@ -12,7 +12,7 @@ use crate::chain_cache::ChainCache;
 use crate::class::{ClassDesc, ClassId};
 use crate::graph::{dep_type, type_names, Graph, PathStep, Witness, WitnessAcq};
 use crate::held::{chain_key, HeldLock, HeldStack, SiteRef};
-use crate::report::{self, Acquisition, ChainLink, Document, Kind, Mode, Report, Site, Step};
+use crate::report::{self, verb, Acquisition, ChainLink, Document, Kind, Mode, Report, Site, Step};
 use crate::rules::{Held, Rule, RuleError, Rules};
 use crate::witness::{self, Trace};
 
@@ -48,15 +48,6 @@ pub struct Validator {
 
 /// Who is acting: the thread's name, computed only on slow paths.
 pub(crate) type ThreadName<'a> = &'a dyn Fn() -> Arc<str>;
-
-fn verb(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Write => "lock",
-        Mode::Read => "read_lock",
-        Mode::RecursiveRead => "recursive_read_lock",
-        Mode::Downgraded => "lock+downgrade",
-    }
-}
 
 impl Validator {
     /// A validator with an empty graph. `capture_traces` enables backtrace capture on the
@@ -700,7 +691,7 @@ impl Validator {
                 .join(" -> "),
             names.len()
         );
-        r.scenario = scenario(&chain);
+        r.scenario = report::cycle_scenario(&chain);
         r.chain = chain;
         r
     }
@@ -718,42 +709,6 @@ impl Validator {
     pub fn reports(&self) -> Vec<Report> {
         self.lock_state().reports.clone()
     }
-}
-
-/// Per-thread steps that deadlock for a cycle `chain[i].from -> chain[i].to`, where thread i
-/// holds `chain[i].from` and waits for `chain[i].to`, held by thread i + 1.
-fn scenario(chain: &[ChainLink]) -> Vec<Step> {
-    let n = chain.len();
-    let name = |i: usize| format!("T{i}");
-    let mut steps = Vec::new();
-    for (i, l) in chain.iter().enumerate() {
-        let action = if l.from.mode == Mode::Downgraded {
-            format!("lock({}); downgrade({})", l.from.class, l.from.class)
-        } else {
-            format!("{}({})", verb(l.from.mode), l.from.class)
-        };
-        steps.push(Step { thread: name(i), action });
-    }
-    for (i, l) in chain.iter().enumerate() {
-        let j = (i + 1) % n;
-        let holder = chain[j].from.mode;
-        if l.to.mode == Mode::Read && holder.is_shared_holder() {
-            steps.push(Step {
-                thread: "TW".into(),
-                action: format!("lock({})  <- queued writer, waits for T{j}", l.to.class),
-            });
-            steps.push(Step {
-                thread: name(i),
-                action: format!("read_lock({})  <- waits behind TW", l.to.class),
-            });
-        } else {
-            steps.push(Step {
-                thread: name(i),
-                action: format!("{}({})  <- waits for T{j}", verb(l.to.mode), l.to.class),
-            });
-        }
-    }
-    steps
 }
 
 fn export_graph(st: &mut State) -> report::Graph {

@@ -2,9 +2,11 @@
 //! report-file writing. Other renderers (HTML, DOT, SARIF) live in the `lockdep-reports` crate.
 
 mod model;
+mod scenario;
 mod text;
 
 pub use model::*;
+pub use scenario::{cycle_scenario, verb};
 pub use text::{render_document, render_report};
 
 use std::io::Write;

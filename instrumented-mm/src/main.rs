@@ -11,7 +11,9 @@ use lockdep_core::OnReport;
 const USAGE: &str = "usage: instrumented-mm torture [--threads N] [--seconds S] [--bug NAME] \
 [--seed X] [--mms N] [--report-dir DIR] [--quiet]\n       instrumented-mm --list-bugs";
 
-fn parse(args: &[String]) -> Result<(Options, bool), String> {
+/// Parses the arguments; `Some(dir)` asks for a re-run with `LOCKDEP_REPORT_DIR=dir` (the
+/// validator reads its configuration once, at start-up).
+fn parse(args: &[String]) -> Result<(Options, Option<String>), String> {
     let mut o = Options { progress: true, ..Options::default() };
     let mut it = args.iter();
     match it.next().map(String::as_str) {
@@ -30,12 +32,17 @@ fn parse(args: &[String]) -> Result<(Options, bool), String> {
             "--bug" => o.bug = Some(val()?.parse::<Bug>()?),
             "--seed" => o.seed = val()?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--mms" => o.mms = val()?.parse().map_err(|e| format!("--mms: {e}"))?,
-            "--report-dir" => std::env::set_var("LOCKDEP_REPORT_DIR", val()?),
+            "--report-dir" => {
+                let dir = val()?;
+                if std::env::var_os("LOCKDEP_REPORT_DIR").is_none_or(|d| d != *dir) {
+                    return Ok((o, Some(dir)));
+                }
+            }
             "--quiet" => o.progress = false,
             _ => return Err(format!("unknown option {a:?}")),
         }
     }
-    Ok((o, true))
+    Ok((o, None))
 }
 
 fn main() -> ExitCode {
@@ -48,8 +55,17 @@ fn main() -> ExitCode {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
     }
-    let (mut opts, _) = match parse(&args) {
-        Ok(o) => o,
+    let mut opts = match parse(&args) {
+        Ok((_, Some(dir))) => {
+            let exe = std::env::current_exe().expect("own path");
+            let st = std::process::Command::new(exe)
+                .args(&args)
+                .env("LOCKDEP_REPORT_DIR", dir)
+                .status()
+                .expect("re-run");
+            return ExitCode::from(st.code().unwrap_or(1) as u8);
+        }
+        Ok((o, None)) => o,
         Err(e) => {
             eprintln!("instrumented-mm: {e}\n{USAGE}");
             return ExitCode::from(2);

@@ -40,7 +40,7 @@ mod witness;
 
 extern crate self as lockdep_core;
 
-pub use lockdep_macros::{lock_order, test};
+pub use lockdep_macros::{lock_order, lock_rules, test};
 
 /// Support code of the macros; not a public API.
 #[doc(hidden)]

@@ -90,10 +90,19 @@ fn key(p: &Path) -> String {
 #[proc_macro]
 pub fn lock_order(input: TokenStream) -> TokenStream {
     let Chains(chains) = parse_macro_input!(input as Chains);
+    let chains: Vec<Vec<Path>> = chains.into_iter().map(|c| c.into_iter().collect()).collect();
+    match order_tokens(&chains) {
+        Ok(t) => t.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+/// Checks `chains` for cycles at compile time and expands to the `declare_order_keys` call.
+fn order_tokens(chains: &[Vec<Path>]) -> syn::Result<proc_macro2::TokenStream> {
     // Compile-time cycle check over the names: edges between consecutive names.
     let mut names: Vec<String> = Vec::new();
     let mut edges: Vec<(usize, usize, &Path)> = Vec::new();
-    for chain in &chains {
+    for chain in chains {
         let ids: Vec<(usize, &Path)> = chain
             .iter()
             .map(|p| {
@@ -107,12 +116,10 @@ pub fn lock_order(input: TokenStream) -> TokenStream {
             .collect();
         for w in ids.windows(2) {
             if w[0].0 == w[1].0 {
-                return syn::Error::new_spanned(
+                return Err(syn::Error::new_spanned(
                     w[1].1,
                     format!("`{}` is ordered before itself", key(w[1].1)),
-                )
-                .to_compile_error()
-                .into();
+                ));
             }
             edges.push((w[0].0, w[1].0, w[1].1));
         }
@@ -122,15 +129,13 @@ pub fn lock_order(input: TokenStream) -> TokenStream {
     let mut reach = vec![vec![false; n]; n];
     for &(a, b, path) in &edges {
         if reach[b][a] {
-            return syn::Error::new_spanned(
+            return Err(syn::Error::new_spanned(
                 path,
                 format!(
                     "cyclic lock order: `{}` is already ordered before `{}`",
                     names[b], names[a]
                 ),
-            )
-            .to_compile_error()
-            .into();
+            ));
         }
         let preds: Vec<usize> = (0..n).filter(|&x| x == a || reach[x][a]).collect();
         let succs: Vec<usize> = (0..n).filter(|&y| y == b || reach[b][y]).collect();
@@ -148,8 +153,170 @@ pub fn lock_order(input: TokenStream) -> TokenStream {
         });
         quote! { &[#(#keys),*] }
     });
-    quote! {
+    Ok(quote! {
         ::lockdep_core::rules::declare_order_keys(&[#(#chains),*])
+    })
+}
+
+/// A class and a mode set in a rule: `KEY(write)`, `KEY(any, blocking)`.
+struct ClassModes {
+    key: Path,
+    modes: proc_macro2::TokenStream,
+    blocking: bool,
+}
+
+fn parse_class_modes(input: ParseStream<'_>, allow_blocking: bool) -> syn::Result<ClassModes> {
+    let key: Path = input.parse()?;
+    let content;
+    syn::parenthesized!(content in input);
+    let words = Punctuated::<syn::Ident, Token![,]>::parse_terminated(&content)?;
+    let mut modes = None;
+    let mut blocking = false;
+    for w in &words {
+        let set = match w.to_string().as_str() {
+            "write" => quote! { WRITE },
+            "read" => quote! { READ },
+            "recursive_read" => quote! { RECURSIVE_READ },
+            "downgraded" => quote! { DOWNGRADED },
+            "shared" => quote! { SHARED },
+            "exclusive" => quote! { EXCLUSIVE },
+            "any" => quote! { ANY },
+            "blocking" if allow_blocking => {
+                blocking = true;
+                continue;
+            }
+            other => {
+                return Err(syn::Error::new_spanned(
+                    w,
+                    format!(
+                        "unknown mode `{other}`: expected write, read, recursive_read, downgraded, \
+                         shared, exclusive or any{}",
+                        if allow_blocking { " (and optionally blocking)" } else { "" }
+                    ),
+                ))
+            }
+        };
+        if modes.is_some() {
+            return Err(syn::Error::new_spanned(w, "one mode set per class"));
+        }
+        modes = Some(quote! { ::lockdep_core::rules::ModeSet::#set });
+    }
+    let modes = modes.unwrap_or_else(|| quote! { ::lockdep_core::rules::ModeSet::ANY });
+    Ok(ClassModes { key, modes, blocking })
+}
+
+enum Item {
+    Order(Vec<Path>),
+    Rule { name: syn::LitStr, target: ClassModes, requires: bool, other: ClassModes },
+}
+
+struct Items(Vec<Item>);
+
+impl Parse for Items {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut items = Vec::new();
+        while !input.is_empty() {
+            let kw: syn::Ident = input.parse()?;
+            match kw.to_string().as_str() {
+                "order" => {
+                    let chain = Punctuated::<Path, Token![=>]>::parse_separated_nonempty(input)?;
+                    items.push(Item::Order(chain.into_iter().collect()));
+                }
+                "rule" => {
+                    let name: syn::LitStr = input.parse()?;
+                    input.parse::<Token![:]>()?;
+                    let target = parse_class_modes(input, true)?;
+                    let verb: syn::Ident = input.parse()?;
+                    let requires = match verb.to_string().as_str() {
+                        "requires" => true,
+                        "forbids" => false,
+                        _ => {
+                            return Err(syn::Error::new_spanned(
+                                verb,
+                                "expected `requires` or `forbids`",
+                            ))
+                        }
+                    };
+                    let other = parse_class_modes(input, false)?;
+                    if key(&other.key) == key(&target.key) {
+                        return Err(syn::Error::new_spanned(
+                            &other.key,
+                            "a rule relates two different classes",
+                        ));
+                    }
+                    items.push(Item::Rule { name, target, requires, other });
+                }
+                _ => return Err(syn::Error::new_spanned(kw, "expected `order` or `rule`")),
+            }
+            if !input.is_empty() {
+                input.parse::<Token![;]>()?;
+            }
+        }
+        Ok(Items(items))
+    }
+}
+
+/// Declares lock orders and must-hold / must-not-hold rules over `static`
+/// [`LockClassKey`]s in one block, checked at compile time where possible:
+///
+/// ```ignore
+/// lockdep_core::lock_rules! {
+///     order MMAP_LOCK => VMA_LOCK => I_MMAP => ANON_VMA;
+///     rule "vma_write_needs_mmap_write": VMA_LOCK(write) requires MMAP_LOCK(write);
+///     rule "no_blocking_mmap_under_vma_read": MMAP_LOCK(any, blocking) forbids VMA_LOCK(shared);
+/// }
+/// ```
+///
+/// Modes: `write`, `read`, `recursive_read`, `downgraded`, `shared` (R, RR, D), `exclusive`
+/// (W, D), `any`; `blocking` on the acquired class exempts trylocks. Unknown keys, unknown
+/// modes, a rule relating a class to itself and a cyclic order are compile errors on the
+/// offending token. Evaluates to `Result<(), lockdep_core::rules::RuleError>`.
+#[proc_macro]
+pub fn lock_rules(input: TokenStream) -> TokenStream {
+    let Items(items) = parse_macro_input!(input as Items);
+    let chains: Vec<Vec<Path>> = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Order(c) => Some(c.clone()),
+            Item::Rule { .. } => None,
+        })
+        .collect();
+    let order = match order_tokens(&chains) {
+        Ok(t) => t,
+        Err(e) => return e.to_compile_error().into(),
+    };
+    let rules = items.iter().filter_map(|i| match i {
+        Item::Order(_) => None,
+        Item::Rule { name, target, requires, other } => {
+            let (tk, tm) = (&target.key, &target.modes);
+            let (ok, om) = (&other.key, &other.modes);
+            let blocking = target.blocking.then(|| quote! { .blocking_only() });
+            let check = if *requires {
+                quote! { requires_held }
+            } else {
+                quote! { forbids_held }
+            };
+            let tk = quote::quote_spanned! {syn::spanned::Spanned::span(tk)=>
+                { let k: &'static ::lockdep_core::LockClassKey = &#tk; k }
+            };
+            let ok = quote::quote_spanned! {syn::spanned::Spanned::span(ok)=>
+                { let k: &'static ::lockdep_core::LockClassKey = &#ok; k }
+            };
+            Some(quote! {
+                ::lockdep_core::rules::Rule::new(#name)
+                    .when_acquiring(#tk.name(), #tm)
+                    #blocking
+                    .#check(#ok.name(), #om)
+                    .register()?;
+            })
+        }
+    });
+    quote! {
+        (|| -> ::core::result::Result<(), ::lockdep_core::rules::RuleError> {
+            #order?;
+            #(#rules)*
+            ::core::result::Result::Ok(())
+        })()
     }
     .into()
 }

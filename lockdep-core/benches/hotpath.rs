@@ -319,7 +319,7 @@ fn ev(op: Op, lock: &str) -> Event {
 
 /// First sight of a new edge on a private validator (trace replay, no backtraces) whose graph
 /// is one random DAG: the search from the new edge's target visits most of the graph.
-fn first_sight_random_dag(samples: usize) -> f64 {
+fn first_sight_random_dag(samples: usize) -> ((f64, f64), (f64, f64), usize) {
     let names: Vec<String> = (0..CLASSES).map(|i| format!("c{i}")).collect();
     let mut r = Replay::new();
     let mut rng = Rng(0xdead_beef_cafe_f00d);
@@ -334,28 +334,58 @@ fn first_sight_random_dag(samples: usize) -> f64 {
         }
     }
     pairs.sort();
+    let mut out = vec![Vec::new(); CLASSES];
+    for &(i, j) in &pairs {
+        out[i].push(j);
+    }
     for (i, j) in pairs {
         r.apply(&ev(Op::Acquire, &names[i]));
         r.apply(&ev(Op::Acquire, &names[j]));
         r.apply(&ev(Op::Release, &names[j]));
         r.apply(&ev(Op::Release, &names[i]));
     }
-    let mut ts = Vec::new();
-    while ts.len() < samples {
-        let i = rng.below(CLASSES as u64 / 2) as usize;
-        let j = CLASSES / 2 + rng.below(CLASSES as u64 / 2) as usize;
-        if !edges.insert((i, j)) {
-            continue;
+    let mut sample = |lo: usize, mid: usize, hi: usize, samples: usize| {
+        let mut ts = Vec::new();
+        let mut reach = Vec::new();
+        while ts.len() < samples {
+            let i = lo + rng.below((mid - lo) as u64) as usize;
+            let j = mid + rng.below((hi - mid) as u64) as usize;
+            if !edges.insert((i, j)) {
+                continue;
+            }
+            reach.push(reachable(&out, j) as f64);
+            let (ai, aj) = (ev(Op::Acquire, &names[i]), ev(Op::Acquire, &names[j]));
+            r.apply(&ai);
+            let t = Instant::now();
+            r.apply(&aj);
+            ts.push(t.elapsed().as_nanos() as f64);
+            r.apply(&ev(Op::Release, &names[j]));
+            r.apply(&ev(Op::Release, &names[i]));
         }
-        let (ai, aj) = (ev(Op::Acquire, &names[i]), ev(Op::Acquire, &names[j]));
-        r.apply(&ai);
-        let t = Instant::now();
-        r.apply(&aj);
-        ts.push(t.elapsed().as_nanos() as f64);
-        r.apply(&ev(Op::Release, &names[j]));
-        r.apply(&ev(Op::Release, &names[i]));
+        (median(&ts), median(&reach))
+    };
+    let typical = sample(0, CLASSES / 2, CLASSES, samples);
+    let worst = sample(0, 50, 100, samples / 4);
+    let edges = r.document("bench").graph.edges.len();
+    (typical, worst, edges)
+}
+
+/// Classes reachable from `from` (what a full search must visit when there is no cycle).
+fn reachable(out: &[Vec<usize>], from: usize) -> usize {
+    let mut seen = vec![false; out.len()];
+    let mut stack = vec![from];
+    seen[from] = true;
+    let mut n = 0;
+    while let Some(x) = stack.pop() {
+        n += 1;
+        for &y in &out[x] {
+            if !seen[y] {
+                seen[y] = true;
+                stack.push(y);
+            }
+        }
     }
-    median(&ts)
+    n
 }
 
 /// 10^8 acquisitions (2.5 * 10^7 nests of four) on one thread: RSS before and after.
@@ -438,11 +468,14 @@ fn main() {
                  subsystems (built in {build:.1} s): median {:.1} us",
                 fs / 1000.0
             );
-            let fr = first_sight_random_dag(101);
+            let ((fr, reach), (wr, wreach), edges) = first_sight_random_dag(101);
             println!(
-                "first sight, private validator, one random DAG of 10,000 classes / 100,000 \
-                 edges (search visits most of the graph): median {:.1} us",
-                fr / 1000.0
+                "first sight, private validator (replay, no backtraces), one random DAG of \
+                 10,000 classes / {edges} edges: random new edge (median {reach:.0} classes \
+                 reachable from its target): median {:.1} us; worst case, new edge into the \
+                 bottom of the DAG (median {wreach:.0} classes reachable): median {:.1} us",
+                fr / 1000.0,
+                wr / 1000.0
             );
         }
         if only("memory") {

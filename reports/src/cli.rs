@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::input::{self, InputError, Loaded};
-use crate::{merge, render, Document};
+use crate::{merge, render};
 
 /// The usage text printed by `--help` and on usage errors.
 pub const USAGE: &str = "\
@@ -174,9 +174,9 @@ fn dispatch(cmd: &str, a: &Args, io: &mut Io<'_>) -> Result<i32, Fail> {
         "show" => show(a, io),
         "check" => check(a, io),
         "merge" => merge_cmd(a, io),
-        "dot" => emit(a, io, render::dot::render),
-        "sarif" => emit(a, io, |d| render::sarif::render(&[d])),
-        "html" => emit(a, io, render::html::render),
+        "dot" => emit(a, io, |m| render::dot::render(&m.document)),
+        "sarif" => emit(a, io, |m| render::sarif::render(&[&m.document])),
+        "html" => emit(a, io, |m| render::html::render_with_sources(&m.document, &m.sources)),
         _ => Err(Fail::Usage(format!("unknown command '{cmd}'"))),
     }
 }
@@ -320,10 +320,10 @@ fn merge_cmd(a: &Args, io: &mut Io<'_>) -> Result<i32, Fail> {
     Ok(EXIT_OK)
 }
 
-fn emit(a: &Args, io: &mut Io<'_>, f: impl Fn(&Document) -> String) -> Result<i32, Fail> {
+fn emit(a: &Args, io: &mut Io<'_>, f: impl Fn(&merge::Merged) -> String) -> Result<i32, Fail> {
     let docs = input::load_all(&a.paths)?;
     let m = merged(docs);
-    let text = f(&m.document);
+    let text = f(&m);
     match &a.output {
         Some(p) => write_out(p, &text)?,
         None => put(io, &text)?,

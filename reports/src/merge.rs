@@ -56,6 +56,10 @@ pub struct Merged {
     pub new_cycles: usize,
     /// Whether the cycle search stopped early at [`MAX_NEW_CYCLES`] or [`SEARCH_BUDGET`].
     pub truncated: bool,
+    /// Where each report of `document.reports` comes from (same index): the `program` of the
+    /// document it was read from, or `merge of FILE, FILE` (the edges' origins) for a cycle
+    /// the merge found.
+    pub sources: Vec<String>,
 }
 
 /// Merges documents, each with its origin (a file name), and reports the new cycles.
@@ -68,9 +72,10 @@ pub fn merge(inputs: impl IntoIterator<Item = (String, Document)>) -> Merged {
     let mut reports: Vec<Report> = Vec::new();
     let mut fingerprints: HashSet<String> = HashSet::new();
     let mut programs: Vec<String> = Vec::new();
+    let mut sources: Vec<String> = Vec::new();
 
     for (origin, doc) in inputs {
-        programs.push(doc.program);
+        programs.push(doc.program.clone());
         let mut local: HashMap<u32, u32> = HashMap::with_capacity(doc.graph.classes.len());
         for c in doc.graph.classes {
             let next = classes.len() as u32;
@@ -104,6 +109,7 @@ pub fn merge(inputs: impl IntoIterator<Item = (String, Document)>) -> Merged {
                     link.origin.get_or_insert_with(|| origin.clone());
                 }
                 reports.push(r);
+                sources.push(doc.program.clone());
             }
         }
     }
@@ -117,6 +123,11 @@ pub fn merge(inputs: impl IntoIterator<Item = (String, Document)>) -> Merged {
         search.run(&mut |cycle| {
             let r = cycle_report(cycle, &edges);
             if fingerprints.insert(r.fingerprint()) {
+                let mut origins: Vec<&str> =
+                    r.chain.iter().filter_map(|l| l.origin.as_deref()).collect();
+                origins.sort_unstable();
+                origins.dedup();
+                sources.push(format!("merge of {}", origins.join(", ")));
                 reports.push(r);
                 true
             } else {
@@ -128,7 +139,7 @@ pub fn merge(inputs: impl IntoIterator<Item = (String, Document)>) -> Merged {
     let mut document = Document::new(program);
     document.reports = reports;
     document.graph = Graph { classes, edges };
-    Merged { document, new_cycles, truncated }
+    Merged { document, new_cycles, truncated, sources }
 }
 
 /// One step of a found cycle: a merged edge index and the dependency type used on it.

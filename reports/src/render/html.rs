@@ -29,14 +29,44 @@ table{border-collapse:collapse;margin:.5em 0} td,th{border:1px solid #ccc;paddin
 th{background:#f3f3f3} code,pre,.mono{font-family:ui-monospace,monospace;font-size:.9em}
 .kind{color:#b00;font-weight:bold} .report{border:1px solid #ddd;border-radius:6px;padding:.2em 1em;margin:1em 0}
 .report>summary{cursor:pointer;font-weight:bold;padding:.4em 0} pre.stack{margin:.2em 0 .2em 1.5em;color:#555}
-.graph .edge{fill:none;stroke:#777;stroke-width:1.2} .graph .edge.hot{stroke:#c00;stroke-width:3}
-.graph .node circle{fill:#fff;stroke:#333;stroke-width:1.5} .graph .node.hot circle{fill:#fdd;stroke:#c00}
-.graph text{font:11px ui-monospace,monospace} .graph .elabel{fill:#666;font-size:9px} .graph .elabel.hot{fill:#c00;font-weight:bold}
-.ok{color:#070}
+.report:target{border-color:#e80;box-shadow:0 0 0 2px #fc6}
+.ok{color:#070} .note{color:#555;font-size:.9em} #focus-note{color:#a50;font-weight:bold}
+.graph-box{border:1px solid #ddd;border-radius:6px;display:inline-block;background:#fff}
 "#;
 
+/// Progressive enhancement only: the page reads completely without JS. With JS, the
+/// expand/collapse buttons are added, and the report named by the URL fragment (`#r1`, the
+/// summary links) has its classes and cycle edges highlighted in the graph.
 const SCRIPT: &str = r#"
 function lockdepToggle(open){document.querySelectorAll('details.report').forEach(function(d){d.open=open;});}
+function lockdepFocus(){
+  document.querySelectorAll('.graph .focus').forEach(function(e){e.classList.remove('focus');});
+  var note=document.getElementById('focus-note'); if(note){note.textContent='';}
+  var m=/^#r(\d+)$/.exec(location.hash); if(!m){return;}
+  var rep=document.getElementById('r'+m[1]); if(!rep){return;}
+  var classes=JSON.parse(rep.getAttribute('data-classes')||'[]');
+  var links=JSON.parse(rep.getAttribute('data-links')||'[]');
+  var n=0;
+  document.querySelectorAll('.graph .node').forEach(function(g){
+    if(classes.indexOf(g.getAttribute('data-class'))>=0){g.classList.add('focus');n++;}
+  });
+  document.querySelectorAll('.graph .edge').forEach(function(e){
+    var f=e.getAttribute('data-from'),t=e.getAttribute('data-to');
+    if(links.some(function(l){return l[0]===f&&l[1]===t;})){e.classList.add('focus');}
+  });
+  if(note){note.textContent='graph: report #'+m[1]+' highlighted ('+classes.join(', ')+'; '+n+' of them drawn)';}
+}
+document.addEventListener('DOMContentLoaded',function(){
+  var c=document.getElementById('controls');
+  if(c){
+    [['expand all',true],['collapse all',false]].forEach(function(b){
+      var e=document.createElement('button'); e.type='button'; e.textContent=b[0];
+      e.addEventListener('click',function(){lockdepToggle(b[1]);}); c.appendChild(e); c.appendChild(document.createTextNode(' '));
+    });
+  }
+  lockdepFocus();
+});
+window.addEventListener('hashchange',lockdepFocus);
 "#;
 
 fn acq(out: &mut String, a: &Acquisition) {
@@ -89,14 +119,19 @@ fn scenario(out: &mut String, r: &Report) {
     out.push_str("</table>\n");
 }
 
-fn report(out: &mut String, i: usize, r: &Report) {
+fn report(out: &mut String, i: usize, r: &Report, source: &str) {
     let title = if r.title.is_empty() { r.kind.title() } else { &r.title };
+    let links: Vec<[&str; 2]> =
+        r.chain.iter().map(|l| [l.from.class.as_str(), l.to.class.as_str()]).collect();
     let _ = writeln!(
         out,
-        "<details class=\"report\" id=\"r{i}\" open><summary>#{i} <span class=\"kind\">{}</span>: {}</summary>",
+        "<details class=\"report\" id=\"r{i}\" data-classes=\"{}\" data-links=\"{}\" open><summary>#{i} <span class=\"kind\">{}</span>: {}</summary>",
+        escape(&serde_json::to_string(&r.classes).unwrap_or_default()),
+        escape(&serde_json::to_string(&links).unwrap_or_default()),
         escape(r.kind.as_str()),
         escape(title)
     );
+    let _ = writeln!(out, "<p class=\"note\">from <code>{}</code></p>", escape(source));
     let _ = writeln!(out, "<p>{}</p>", escape(&r.message));
     let _ = write!(out, "<p>fingerprint <code>{}</code>", escape(&r.fingerprint()));
     if let Some(rule) = &r.rule {
@@ -146,8 +181,15 @@ fn report(out: &mut String, i: usize, r: &Report) {
     out.push_str("</details>\n");
 }
 
-/// Renders `doc` as a complete HTML page.
+/// Renders `doc` as a complete HTML page; each report's source is the document's `program`.
 pub fn render(doc: &Document) -> String {
+    render_with_sources(doc, &[])
+}
+
+/// Renders `doc` as a complete HTML page, with `sources[i]` shown as where report `i` comes
+/// from (`merge::Merged::sources`); a missing entry falls back to `doc.program`.
+pub fn render_with_sources(doc: &Document, sources: &[String]) -> String {
+    let source = |i: usize| sources.get(i).map(String::as_str).unwrap_or(&doc.program);
     let mut out = String::new();
     let title = format!("lockdep: {}", doc.program);
     let _ = writeln!(
@@ -160,7 +202,7 @@ pub fn render(doc: &Document) -> String {
     if doc.reports.is_empty() {
         out.push_str("<p class=\"ok\">No lock problems found.</p>\n");
     } else {
-        out.push_str("<p><button onclick=\"lockdepToggle(true)\">expand all</button> <button onclick=\"lockdepToggle(false)\">collapse all</button></p>\n");
+        let _ = writeln!(out, "<p>{} report(s).</p>", doc.reports.len());
         out.push_str("<table class=\"summary\"><tr><th>#</th><th>kind</th><th>classes</th><th>program</th></tr>\n");
         for (i, r) in doc.reports.iter().enumerate() {
             let _ = writeln!(
@@ -168,21 +210,26 @@ pub fn render(doc: &Document) -> String {
                 "<tr><td><a href=\"#r{i}\">{i}</a></td><td class=\"kind\">{}</td><td class=\"mono\">{}</td><td>{}</td></tr>",
                 escape(r.kind.as_str()),
                 escape(&r.classes.join(", ")),
-                escape(&doc.program)
+                escape(source(i))
             );
         }
-        out.push_str("</table>\n<h2>Reports</h2>\n");
-        for (i, r) in doc.reports.iter().enumerate() {
-            report(&mut out, i, r);
-        }
+        out.push_str("</table>\n");
     }
     let _ = writeln!(
         out,
-        "<h2>Class graph</h2><p>{} classes, {} edges; edges on reported cycles are red.</p>",
+        "<h2>Class graph</h2><p>{} classes, {} edges; edges on reported cycles are red. Follow a report link above to highlight its classes.</p><p id=\"focus-note\"></p>",
         doc.graph.classes.len(),
         doc.graph.edges.len()
     );
+    out.push_str("<div class=\"graph-box\">");
     out.push_str(&super::svg::render(doc));
+    out.push_str("</div>\n");
+    if !doc.reports.is_empty() {
+        out.push_str("<h2>Reports</h2>\n<p id=\"controls\"></p>\n");
+        for (i, r) in doc.reports.iter().enumerate() {
+            report(&mut out, i, r, source(i));
+        }
+    }
     out.push_str("</body></html>\n");
     out
 }

@@ -74,6 +74,19 @@ fn default_report_dir() -> PathBuf {
 }
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
+static REPORT_DIR: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+
+/// The folder report files go to: [`set_report_dir`]'s, else `LOCKDEP_REPORT_DIR`'s, else
+/// the default.
+pub fn report_dir() -> PathBuf {
+    let overridden = REPORT_DIR.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    overridden.unwrap_or_else(|| config().report_dir.clone())
+}
+
+/// Sends report files to `dir` from now on (e.g. a command-line `--report-dir`).
+pub fn set_report_dir(dir: impl Into<PathBuf>) {
+    *REPORT_DIR.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir.into());
+}
 /// 0 = not yet read, else OnReport as 1 + index.
 static MODE: AtomicU8 = AtomicU8::new(0);
 

@@ -133,7 +133,7 @@ fn program() -> String {
 
 /// Where this process writes its report file.
 pub fn report_path() -> std::path::PathBuf {
-    config::config().report_dir.join(format!("{}-{}.json", program(), std::process::id()))
+    config::report_dir().join(format!("{}-{}.json", program(), std::process::id()))
 }
 
 /// Writes the process's report document atomically; returns where.

@@ -55,7 +55,7 @@ pub use assertions::{
     assert_state, might_lock, might_lock_read, with_held,
 };
 pub use class::{ClassId, LockClassKey};
-pub use config::{config, on_report, set_on_report, Config, OnReport};
+pub use config::{config, on_report, report_dir, set_on_report, set_report_dir, Config, OnReport};
 pub use global::{
     check_held_at_exit, held_count, report_path, reports, validator, write_report_file,
 };

@@ -20,7 +20,7 @@ fn file_name(test: &str) -> String {
 
 /// Where the report file of `test` goes.
 pub fn test_report_path(test: &str) -> std::path::PathBuf {
-    config::config().report_dir.join(format!("{}.json", file_name(test)))
+    config::report_dir().join(format!("{}.json", file_name(test)))
 }
 
 /// Runs `f` as the lockdep test `name`. Used by the `#[lockdep_core::test]` expansion.

@@ -268,6 +268,21 @@ impl Validator {
                      spinning holder must never wait for a lock that may sleep"
                 );
                 r.rule = Some("sleeping_under_spinning".into());
+                r.scenario = vec![
+                    Step { thread: "T0".into(), action: format!("spin_lock({spin})") },
+                    Step {
+                        thread: "T1".into(),
+                        action: format!("spin_lock({spin})  <- spins, waiting for T0"),
+                    },
+                    Step {
+                        thread: "T0".into(),
+                        action: format!(
+                            "{}({name})  <- may sleep while T1 spins; if {name}'s holder needs \
+                             T1's CPU or {spin}, nothing progresses",
+                            verb(new.mode)
+                        ),
+                    },
+                ];
                 r.classes = vec![spin, name];
                 self.keep(st, r, reports);
             }
@@ -316,6 +331,7 @@ impl Validator {
         let violations = st.rules.check(&held, &names[new.class.0 as usize], new, &name_of);
         for v in violations {
             let mut r = self.base_report(st, stack, thread, Kind::ClassViolation, new);
+            r.scenario = rule_scenario(&v, &r);
             r.rule = Some(v.rule);
             r.classes = v.classes;
             r.message = v.message;
@@ -709,6 +725,32 @@ impl Validator {
     pub fn reports(&self) -> Vec<Report> {
         self.lock_state().reports.clone()
     }
+}
+
+/// The scenario of a broken rule: for a declared order, the ABBA it allows with a thread that
+/// follows the order; otherwise the thread's steps up to the offending acquisition.
+fn rule_scenario(v: &crate::rules::Violation, r: &Report) -> Vec<Step> {
+    let step = |t: &str, a: String| Step { thread: t.into(), action: a };
+    let new = r.acquiring.as_ref().map(|a| (a.class.clone(), a.mode));
+    if v.rule == "declared_order" && v.classes.len() == 2 {
+        let (held, taken) = (&v.classes[0], &v.classes[1]);
+        let mode = new.map_or(Mode::Write, |n| n.1);
+        return vec![
+            step("T0", format!("lock({held})")),
+            step("T1", format!("lock({taken})  <- follows the declared order")),
+            step(
+                "T0",
+                format!("{}({taken})  <- against the declared order, waits for T1", verb(mode)),
+            ),
+            step("T1", format!("lock({held})  <- waits for T0")),
+        ];
+    }
+    let mut steps: Vec<Step> =
+        r.held.iter().map(|h| step("T0", format!("{}({})", verb(h.mode), h.class))).collect();
+    if let Some((class, mode)) = new {
+        steps.push(step("T0", format!("{}({class})  <- breaks rule {:?}", verb(mode), v.rule)));
+    }
+    steps
 }
 
 fn export_graph(st: &mut State) -> report::Graph {

@@ -48,6 +48,10 @@ fn declared_order_is_enforced_on_the_first_inversion() {
     assert_eq!(rs[0].classes, vec!["ord::inner", "ord::outer"]);
     assert!(rs[0].message.contains("declared lock order puts ord::outer before ord::inner"));
     assert_eq!(rs[0].held[0].class, "ord::inner");
+    // The scenario shows the ABBA that the order exists to prevent.
+    let steps: Vec<&str> = rs[0].scenario.iter().map(|s| s.action.as_str()).collect();
+    assert_eq!(steps.len(), 4, "{steps:?}");
+    assert!(steps[2].starts_with("lock(ord::outer)") && steps[2].contains("against"), "{steps:?}");
     // A trylock against the order never waits: not a violation.
     let _m = middle.write();
     drop(outer.try_lock().expect("free"));
@@ -114,6 +118,11 @@ fn must_hold_vma_write_needs_mmap_write() {
     assert_eq!(rs[0].held.len(), 1);
     assert_eq!(rs[0].held[0].mode, Mode::Read);
     assert!(rs[0].message.contains("without holding mh::mmap_lock (write)"), "{}", rs[0].message);
+    let last = rs[0].scenario.last().unwrap();
+    assert!(
+        last.action.starts_with("lock(mh::vma_lock)")
+            && last.action.contains("vma_write_needs_mmap_write")
+    );
 }
 
 static MN_MMAP: LockClassKey = LockClassKey::new("mn::mmap_lock");

@@ -241,6 +241,8 @@ fn sleeping_lock_under_spinlock_is_invalid_wait_context() {
     let rs = reports_naming(&m.class_name());
     assert_eq!(rs.len(), 1);
     assert_eq!(rs[0].kind, Kind::InvalidWaitContext);
+    assert_eq!(rs[0].scenario.len(), 3);
+    assert!(rs[0].scenario[2].action.contains("may sleep"), "{:?}", rs[0].scenario);
     assert_eq!(rs[0].classes, vec![spin.class_name(), m.class_name()]);
 }
 

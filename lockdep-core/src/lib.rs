@@ -42,6 +42,11 @@ extern crate self as lockdep_core;
 
 pub use lockdep_macros::{lock_order, lock_rules, test};
 
+/// The workspace README's examples, compiled as doctests so the README cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 /// Support code of the macros; not a public API.
 #[doc(hidden)]
 pub mod __private {

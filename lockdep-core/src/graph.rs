@@ -92,6 +92,19 @@ pub(crate) struct Graph {
     by_pair: HashMap<(u32, u32), EdgeId>,
     by_identity: HashMap<(String, Option<Site>), ClassId>,
     subclasses: HashMap<(ClassId, u32), ClassId>,
+    search: Search,
+}
+
+/// Reusable bookkeeping of the strong-path search, indexed by state (node * 2 + "arrived
+/// through a recursive-read waiter"): no hashing and no allocation per search once grown.
+#[derive(Default)]
+struct Search {
+    /// Generation in which each state was reached; `generation` marks "seen in this search".
+    seen: Vec<u32>,
+    /// How each state was reached: (previous state, edge, dependency type used).
+    parent: Vec<(u32, EdgeId, u8)>,
+    queue: VecDeque<u32>,
+    generation: u32,
 }
 
 impl Graph {
@@ -169,14 +182,24 @@ impl Graph {
     /// an edge starting from a shared holder (`S*`); the check wraps around the new edge.
     /// Breadth-first over (class, "arrived through a `*R` edge") states; arriving through an
     /// `*N` edge dominates, so it is preferred.
-    pub fn strong_path(&self, start: ClassId, goal: ClassId, t: u8) -> Option<Vec<PathStep>> {
-        // state = node * 2 + arrived_recursive
-        let mut parent: HashMap<u32, (u32, EdgeId, u8)> = HashMap::new();
+    pub fn strong_path(&mut self, start: ClassId, goal: ClassId, t: u8) -> Option<Vec<PathStep>> {
+        let states = self.nodes.len() * 2;
+        let search = &mut self.search;
+        if search.seen.len() < states {
+            search.seen.resize(states, 0);
+            search.parent.resize(states, (0, 0, 0));
+        }
+        search.generation = search.generation.wrapping_add(1);
+        if search.generation == 0 {
+            search.seen.iter_mut().for_each(|g| *g = 0);
+            search.generation = 1;
+        }
+        let generation = search.generation;
         let start_state = start.0 * 2 + ends_recursive(t) as u32;
-        let mut seen: HashMap<u32, ()> = HashMap::new();
-        seen.insert(start_state, ());
-        let mut queue = VecDeque::from([start_state]);
-        while let Some(state) = queue.pop_front() {
+        search.seen[start_state as usize] = generation;
+        search.queue.clear();
+        search.queue.push_back(start_state);
+        while let Some(state) = search.queue.pop_front() {
             let node = state / 2;
             let arrived_r = state % 2 == 1;
             if node == goal.0 && state != start_state {
@@ -186,7 +209,7 @@ impl Graph {
                     let mut path = Vec::new();
                     let mut s = state;
                     while s != start_state {
-                        let (p, e, ty) = parent[&s];
+                        let (p, e, ty) = search.parent[s as usize];
                         path.push((e, ty));
                         s = p;
                     }
@@ -212,12 +235,15 @@ impl Graph {
                     (SR, true)
                 };
                 let next = to * 2 + rec as u32;
-                if seen.contains_key(&next) || (rec && seen.contains_key(&(to * 2))) {
+                // Arriving through an `*N` edge dominates arriving through an `*R` one.
+                if search.seen[next as usize] == generation
+                    || (rec && search.seen[(to * 2) as usize] == generation)
+                {
                     continue;
                 }
-                seen.insert(next, ());
-                parent.insert(next, (state, e, ty));
-                queue.push_back(next);
+                search.seen[next as usize] = generation;
+                search.parent[next as usize] = (state, e, ty);
+                search.queue.push_back(next);
             }
         }
         None

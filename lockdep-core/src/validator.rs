@@ -470,8 +470,8 @@ impl Validator {
         out
     }
 
-    /// A lock instance is freed: reports `lock_freed_while_held` if `stack` holds it, and
-    /// drops the entry.
+    /// A lock instance is freed: reports `lock_freed_while_held` if `stack` holds it. The
+    /// entry stays, so the holder's own release later is not reported again as `bad_unlock`.
     pub(crate) fn free(
         &self,
         stack: &mut HeldStack,
@@ -489,8 +489,7 @@ impl Validator {
             format!("lock of class {} freed while thread '{}' holds it", r.classes[0], r.thread);
         let mut out = Vec::new();
         self.keep(&mut st, r, &mut out);
-        drop(st);
-        stack.remove(i);
+        // The holder keeps its entry: its own release later is not a second problem.
         out
     }
 
@@ -634,17 +633,17 @@ impl Validator {
             thread: r.thread.clone(),
             origin: None,
         });
-        let t0 = "T0".to_string();
+        let t0 = r.thread.clone();
         let mut steps =
             vec![Step { thread: t0.clone(), action: format!("{}({name})", verb(held.mode)) }];
         if held.mode.is_shared_holder() && new.mode == Mode::Read {
             steps.push(Step {
-                thread: "T1".into(),
-                action: format!("lock({name})  <- queued writer, waits for T0"),
+                thread: "another thread".into(),
+                action: format!("lock({name})  <- queued writer, waits for {t0}"),
             });
             steps.push(Step {
                 thread: t0,
-                action: format!("read_lock({name})  <- waits behind T1's queued write"),
+                action: format!("read_lock({name})  <- waits behind the queued writer"),
             });
         } else {
             steps.push(Step {

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 fn acq_line(out: &mut String, indent: &str, a: &Acquisition) {
     let _ = write!(out, "{indent}{} ({})", a.class, a.mode);
-    if a.subclass != 0 {
+    if a.subclass != 0 && !a.class.ends_with(&format!("/{}", a.subclass)) {
         let _ = write!(out, "/{}", a.subclass);
     }
     if a.trylock {

@@ -18,7 +18,9 @@ usage: lockdep-report <command> [options]
 commands:
   replay TRACE [--json]                       replay a JSONL event trace, print its reports
   show FILE|DIR... [--color auto|always|never] kernel-style text of every report
-  check FILE|DIR... [--suppressions FILE]     one line per report; exit 1 if any unsuppressed
+  check FILE|DIR... [--suppressions FILE] [--merge]
+                                              one line per report; exit 1 if any unsuppressed;
+                                              --merge: also cycles across the documents
   merge FILE|DIR... -o OUT                    union the graphs, find cross-document cycles
   dot FILE|DIR... [-o OUT]                    Graphviz DOT of the (merged) class graph
   sarif FILE|DIR... [-o OUT]                  SARIF 2.1.0 log, one result per report
@@ -48,6 +50,7 @@ pub struct Io<'a> {
 struct Args {
     paths: Vec<PathBuf>,
     json: bool,
+    merge: bool,
     output: Option<PathBuf>,
     suppressions: Option<PathBuf>,
     colour: Option<String>,
@@ -69,7 +72,7 @@ fn parse_args(cmd: &str, rest: &[OsString]) -> Result<Args, Fail> {
     let allowed: &[&str] = match cmd {
         "replay" => &["--json"],
         "show" => &["--color"],
-        "check" => &["--suppressions"],
+        "check" => &["--suppressions", "--merge"],
         "merge" | "dot" | "sarif" | "html" => &["-o"],
         _ => return Err(Fail::Usage(format!("unknown command '{cmd}'"))),
     };
@@ -101,8 +104,12 @@ fn parse_args(cmd: &str, rest: &[OsString]) -> Result<Args, Fail> {
         if !allowed.contains(&name) {
             return Err(Fail::Usage(format!("'{cmd}' does not take option '{s}'")));
         }
-        if name == "--json" {
-            a.json = true;
+        if name == "--json" || name == "--merge" {
+            if inline.is_some() {
+                return Err(Fail::Usage(format!("option '{name}' takes no value")));
+            }
+            a.json |= name == "--json";
+            a.merge |= name == "--merge";
             continue;
         }
         let value = match inline {
@@ -258,20 +265,40 @@ fn check(a: &Args, io: &mut Io<'_>) -> Result<i32, Fail> {
         None => Vec::new(),
     };
     let docs = input::load_all(&a.paths)?;
+    let n_docs = docs.len();
+    // (report, where it comes from): each document's own, or with --merge the merged set
+    // (deduplicated by fingerprint, plus the cycles no single document saw).
+    let listed: Vec<(crate::Report, String)> = if a.merge {
+        let m = merged(docs);
+        if m.truncated {
+            let _ = writeln!(
+                io.err,
+                "warning: cycle search stopped early (limit reached); some cycles may be missing"
+            );
+        }
+        m.document.reports.into_iter().zip(m.sources).collect()
+    } else {
+        docs.into_iter()
+            .flat_map(|l| {
+                let program = l.doc.program;
+                l.doc.reports.into_iter().map(move |r| (r, program.clone()))
+            })
+            .collect()
+    };
     let mut used = vec![false; sup.len()];
     let (mut open, mut suppressed) = (0usize, 0usize);
     let mut out = String::new();
-    for l in &docs {
-        for r in &l.doc.reports {
+    {
+        for (r, program) in &listed {
             let fp = r.fingerprint();
             let hit = sup.iter().position(|(_, s)| *s == fp);
             if let Some(i) = hit {
                 used[i] = true;
                 suppressed += 1;
-                out.push_str(&format!("{}  {fp}  {}  (suppressed)\n", r.kind, l.doc.program));
+                out.push_str(&format!("{}  {fp}  {program}  (suppressed)\n", r.kind));
             } else {
                 open += 1;
-                out.push_str(&format!("{}  {fp}  {}\n", r.kind, l.doc.program));
+                out.push_str(&format!("{}  {fp}  {program}\n", r.kind));
             }
         }
     }
@@ -287,8 +314,7 @@ fn check(a: &Args, io: &mut Io<'_>) -> Result<i32, Fail> {
             }
         }
     }
-    let _ =
-        writeln!(io.err, "{} document(s), {open} report(s), {suppressed} suppressed", docs.len());
+    let _ = writeln!(io.err, "{n_docs} document(s), {open} report(s), {suppressed} suppressed");
     Ok(if open > 0 { EXIT_REPORTS } else { EXIT_OK })
 }
 

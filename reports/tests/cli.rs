@@ -243,6 +243,35 @@ fn check_suppressions_silence_reports_and_warn_when_stale() {
     );
 }
 
+#[test]
+fn check_merge_gates_on_a_cycle_across_documents_in_one_step() {
+    let d = tmp("check-merge");
+    write_doc(&d, "docs/one.json", &replayed(A_THEN_B, "one.trace"));
+    write_doc(&d, "docs/two.json", &replayed(B_THEN_A, "two.trace"));
+    let docs = d.join("docs").display().to_string();
+    let plain = run(&["check", &docs]);
+    assert_eq!(plain.code, 0, "each document alone is clean: {}", plain.stderr);
+    let o = run(&["check", &docs, "--merge"]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert_eq!(
+        o.stdout, "circular_dependency  circular_dependency:A,B  merge of one.json, two.json\n",
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("2 document(s), 1 report(s), 0 suppressed"), "{}", o.stderr);
+    // The same fingerprint suppresses it; a report both documents carry is listed once.
+    let sup = write(&d, "supp.txt", "circular_dependency:A,B\n");
+    let o = run(&["check", &docs, "--merge", "--suppressions", &sup]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.ends_with("(suppressed)\n"), "{}", o.stdout);
+    write_doc(&d, "docs/abba1.json", &replayed(ABBA, "abba.trace"));
+    write_doc(&d, "docs/abba2.json", &replayed(ABBA, "abba.trace"));
+    let o = run(&["check", &docs, "--merge"]);
+    assert_eq!(o.stdout.lines().count(), 1, "deduplicated by fingerprint: {}", o.stdout);
+    let o = run(&["check", &docs, "--merge=yes"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+}
+
 // ---- merge ----
 
 #[test]

@@ -1,0 +1,92 @@
+//! `lockdep-report` on report files written by real processes: `lockdep_demo` runs twice (an
+//! ABBA program and a thread exiting with a lock held), and every subcommand reads the folder.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use lockdep_core::report::{Document, Kind};
+use lockdep_reports::cli::{run, Io};
+
+fn tool(args: &[&str]) -> (i32, String, String) {
+    let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = run(&args, &mut Io { out: &mut out, err: &mut err, out_is_terminal: false });
+    (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+}
+
+fn real_reports() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_tool");
+    let _ = std::fs::remove_dir_all(&dir);
+    for what in ["abba", "exit-holding"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_lockdep_demo"))
+            .arg(what)
+            .env("LOCKDEP", "warn")
+            .env("LOCKDEP_REPORT_DIR", dir.join("files"))
+            .output()
+            .unwrap();
+        assert!(out.status.code().is_some(), "{what} ran");
+    }
+    dir
+}
+
+#[test]
+fn every_subcommand_reads_real_report_files() {
+    let dir = real_reports();
+    let files = dir.join("files");
+    let f = files.to_str().unwrap();
+
+    let (code, out, _) = tool(&["show", f]);
+    assert_eq!(code, 0);
+    assert!(out.contains("possible circular locking dependency detected"), "{out}");
+    assert!(out.contains("Possible unsafe locking scenario"), "{out}");
+    assert!(out.contains("lock held when returning to user space / thread exit"), "{out}");
+
+    let (code, out, _) = tool(&["check", f]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("circular_dependency:demo::accounts,demo::ledger"), "{out}");
+    assert!(out.contains("held_at_exit:demo::accounts"), "{out}");
+
+    let sup = dir.join("suppressions.txt");
+    std::fs::write(
+        &sup,
+        "circular_dependency:demo::accounts,demo::ledger\nheld_at_exit:demo::accounts\n",
+    )
+    .unwrap();
+    let (code, out, err) = tool(&["check", f, "--suppressions", sup.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    let merged = dir.join("merged.json");
+    let (code, _, err) = tool(&["merge", f, "-o", merged.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let doc = Document::from_json(&std::fs::read_to_string(&merged).unwrap()).unwrap();
+    let kinds: Vec<Kind> = doc.reports.iter().map(|r| r.kind).collect();
+    assert!(
+        kinds.contains(&Kind::CircularDependency) && kinds.contains(&Kind::HeldAtExit),
+        "{kinds:?}"
+    );
+    // Both processes used demo::accounts: one class after the merge, not two.
+    assert_eq!(doc.graph.classes.iter().filter(|c| c.name == "demo::accounts").count(), 1);
+
+    let (code, dot, _) = tool(&["dot", f]);
+    assert_eq!(code, 0);
+    assert!(dot.starts_with("digraph"), "{dot}");
+    assert!(dot.contains("demo::ledger") && dot.contains("red"), "{dot}");
+
+    let (code, sarif, _) = tool(&["sarif", f]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["ruleId"] == "circular_dependency"));
+    let uri =
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();
+    assert!(uri.ends_with("lockdep_demo.rs"), "{uri}");
+
+    let html = dir.join("report.html");
+    let (code, _, err) = tool(&["html", f, "-o", html.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("demo::ledger") && page.contains("<svg"));
+    assert!(!page.contains("http://") || !page.contains("<script src"), "self-contained");
+}

@@ -16,6 +16,9 @@ use crate::report::{self, verb, Acquisition, ChainLink, Document, Kind, Mode, Re
 use crate::rules::{Held, Rule, RuleError, Rules};
 use crate::witness::{self, Trace};
 
+mod explain;
+use explain::rule_scenario;
+
 /// One acquisition request.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct AcquireReq {
@@ -424,18 +427,14 @@ impl Validator {
         class: ClassId,
         site: SiteRef,
     ) -> Vec<Report> {
-        let mut st = self.lock_state();
         let probe = self.probe(class, Mode::Write, site);
-        let mut r = self.base_report(&mut st, stack, thread, Kind::BadUnlock, &probe);
-        let name = r.classes[0].clone();
-        r.message = format!(
-            "thread '{}' releases a lock of class {name} that it does not hold \
-             (never acquired, already released, or acquired by another thread)",
-            r.thread
-        );
-        let mut out = Vec::new();
-        self.keep(&mut st, r, &mut out);
-        out
+        self.report_once(stack, thread, Kind::BadUnlock, &probe, |r| {
+            format!(
+                "thread '{}' releases a lock of class {} that it does not hold \
+                 (never acquired, already released, or acquired by another thread)",
+                r.thread, r.classes[0]
+            )
+        })
     }
 
     pub(crate) fn downgrade(
@@ -454,20 +453,17 @@ impl Validator {
                 return Vec::new();
             }
         }
-        let mut st = self.lock_state();
         let probe = self.probe(class, Mode::Downgraded, site);
-        let mut r = self.base_report(&mut st, stack, thread, Kind::BadDowngrade, &probe);
-        let name = r.classes[0].clone();
-        r.message = match held {
-            Some(i) => format!(
-                "downgrade of {name}, which this thread holds for {}, not for write",
-                stack.entries()[i].mode
-            ),
-            None => format!("downgrade of {name}, which this thread does not hold"),
-        };
-        let mut out = Vec::new();
-        self.keep(&mut st, r, &mut out);
-        out
+        let held_mode = held.map(|i| stack.entries()[i].mode);
+        self.report_once(stack, thread, Kind::BadDowngrade, &probe, |r| match held_mode {
+            Some(m) => {
+                format!(
+                    "downgrade of {}, which this thread holds for {m}, not for write",
+                    r.classes[0]
+                )
+            }
+            None => format!("downgrade of {}, which this thread does not hold", r.classes[0]),
+        })
     }
 
     /// A lock instance is freed: reports `lock_freed_while_held` if `stack` holds it. The
@@ -480,17 +476,11 @@ impl Validator {
         site: SiteRef,
     ) -> Vec<Report> {
         let Some(i) = stack.find(instance) else { return Vec::new() };
-        let held = stack.entries()[i];
-        let mut st = self.lock_state();
-        let mut probe = held;
-        probe.site = site;
-        let mut r = self.base_report(&mut st, stack, thread, Kind::LockFreedWhileHeld, &probe);
-        r.message =
-            format!("lock of class {} freed while thread '{}' holds it", r.classes[0], r.thread);
-        let mut out = Vec::new();
-        self.keep(&mut st, r, &mut out);
+        let probe = HeldLock { site, ..stack.entries()[i] };
         // The holder keeps its entry: its own release later is not a second problem.
-        out
+        self.report_once(stack, thread, Kind::LockFreedWhileHeld, &probe, |r| {
+            format!("lock of class {} freed while thread '{}' holds it", r.classes[0], r.thread)
+        })
     }
 
     /// Reports every lock still held by an exiting thread.
@@ -502,14 +492,32 @@ impl Validator {
         if stack.len() == 0 {
             return Vec::new();
         }
-        let mut st = self.lock_state();
         let top = stack.entries()[stack.len() - 1];
-        let mut r = self.base_report(&mut st, stack, thread, Kind::HeldAtExit, &top);
-        r.classes = r.held.iter().map(|a| a.class.clone()).collect();
-        r.message = format!("thread '{}' exits holding {} lock(s)", r.thread, stack.len());
+        let out = self.report_once(stack, thread, Kind::HeldAtExit, &top, |r| {
+            format!("thread '{}' exits holding {} lock(s)", r.thread, r.held.len())
+        });
+        stack.clear();
+        out
+    }
+
+    /// Builds a report of `kind` at `at`, explained by `message`, and keeps it unless the same
+    /// problem was reported before. A `held_at_exit` report names every held class.
+    fn report_once(
+        &self,
+        stack: &HeldStack,
+        thread: ThreadName<'_>,
+        kind: Kind,
+        at: &HeldLock,
+        message: impl FnOnce(&Report) -> String,
+    ) -> Vec<Report> {
+        let mut st = self.lock_state();
+        let mut r = self.base_report(&mut st, stack, thread, kind, at);
+        if kind == Kind::HeldAtExit {
+            r.classes = r.held.iter().map(|a| a.class.clone()).collect();
+        }
+        r.message = message(&r);
         let mut out = Vec::new();
         self.keep(&mut st, r, &mut out);
-        stack.clear();
         out
     }
 
@@ -524,303 +532,6 @@ impl Validator {
             site,
             trace: 0,
             chain_key: 0,
-        }
-    }
-
-    // ---- report building -------------------------------------------------------------
-
-    fn acquisition(&self, st: &mut State, e: &WitnessLike) -> Acquisition {
-        let node = st.graph.node(e.class, e.subclass);
-        let stack = if e.trace > 0 {
-            st.traces[e.trace as usize - 1].frames().to_vec()
-        } else {
-            Vec::new()
-        };
-        Acquisition {
-            class: st.graph.name(node).to_string(),
-            subclass: e.subclass,
-            mode: e.mode,
-            trylock: e.trylock,
-            site: witness::site(e.site, &st.sites),
-            stack,
-        }
-    }
-
-    fn base_report(
-        &self,
-        st: &mut State,
-        stack: &HeldStack,
-        thread: ThreadName<'_>,
-        kind: Kind,
-        at: &HeldLock,
-    ) -> Report {
-        let mut acquiring = self.acquisition(st, &WitnessLike::from(at));
-        if acquiring.stack.is_empty() && self.capture_traces {
-            let mut t = Trace::capture();
-            acquiring.stack = t.frames().to_vec();
-        }
-        let held =
-            stack.entries().iter().map(|h| self.acquisition(st, &WitnessLike::from(h))).collect();
-        Report {
-            kind,
-            title: kind.title().to_string(),
-            message: String::new(),
-            rule: None,
-            classes: vec![acquiring.class.clone()],
-            thread: thread().to_string(),
-            acquiring: Some(acquiring),
-            chain: Vec::new(),
-            held,
-            scenario: Vec::new(),
-            reproduce: None,
-        }
-    }
-
-    fn violation(
-        &self,
-        st: &mut State,
-        stack: &HeldStack,
-        thread: ThreadName<'_>,
-        req: &AcquireReq,
-        rule: &str,
-        message: String,
-    ) -> Report {
-        let probe = HeldLock {
-            instance: req.instance,
-            class: req.class,
-            subclass: req.subclass,
-            mode: req.mode,
-            trylock: req.trylock,
-            nested: false,
-            site: req.site,
-            trace: 0,
-            chain_key: 0,
-        };
-        let mut r = self.base_report(st, stack, thread, Kind::ClassViolation, &probe);
-        r.rule = Some(rule.to_string());
-        r.message = message;
-        r
-    }
-
-    fn recursive_report(
-        &self,
-        st: &mut State,
-        stack: &HeldStack,
-        thread: ThreadName<'_>,
-        held: &HeldLock,
-        new: &HeldLock,
-    ) -> Report {
-        let mut r = self.base_report(st, stack, thread, Kind::RecursiveLocking, new);
-        let name = r.classes[0].clone();
-        let first = self.acquisition(st, &WitnessLike::from(held));
-        let same_instance = held.instance == new.instance;
-        r.message = format!(
-            "thread '{}' acquires {name} ({}) while already holding {} of the same class ({}){}",
-            r.thread,
-            new.mode,
-            if same_instance { "it" } else { "another lock" },
-            held.mode,
-            if same_instance {
-                String::new()
-            } else {
-                "; if the nesting is deliberate, give the inner acquisition a subclass".into()
-            }
-        );
-        r.chain.push(ChainLink {
-            from: first,
-            to: r.acquiring.clone().expect("set by base_report"),
-            types: type_names(dep_type(held.mode, new.mode)),
-            thread: r.thread.clone(),
-            origin: None,
-        });
-        let t0 = r.thread.clone();
-        let mut steps =
-            vec![Step { thread: t0.clone(), action: format!("{}({name})", verb(held.mode)) }];
-        if held.mode.is_shared_holder() && new.mode == Mode::Read {
-            steps.push(Step {
-                thread: "another thread".into(),
-                action: format!("lock({name})  <- queued writer, waits for {t0}"),
-            });
-            steps.push(Step {
-                thread: t0,
-                action: format!("read_lock({name})  <- waits behind the queued writer"),
-            });
-        } else {
-            steps.push(Step {
-                thread: t0,
-                action: format!("{}({name})  <- waits for itself", verb(new.mode)),
-            });
-        }
-        r.scenario = steps;
-        r
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn cycle_report(
-        &self,
-        st: &mut State,
-        stack: &HeldStack,
-        thread: ThreadName<'_>,
-        held: &HeldLock,
-        new: &HeldLock,
-        t: u8,
-        path: &[PathStep],
-    ) -> Report {
-        let mut r = self.base_report(st, stack, thread, Kind::CircularDependency, new);
-        let first = ChainLink {
-            from: self.acquisition(st, &WitnessLike::from(held)),
-            to: r.acquiring.clone().expect("set by base_report"),
-            types: type_names(t),
-            thread: r.thread.clone(),
-            origin: None,
-        };
-        let mut chain = vec![first];
-        for &(e, _) in path {
-            let edge = &st.graph.edges[e as usize];
-            let (from, to, types, w) = (edge.from, edge.to, edge.types, edge.witness.clone());
-            let (fb, fs) =
-                (st.graph.nodes[from.0 as usize].base, st.graph.nodes[from.0 as usize].subclass);
-            let (tb, ts) =
-                (st.graph.nodes[to.0 as usize].base, st.graph.nodes[to.0 as usize].subclass);
-            chain.push(ChainLink {
-                from: self.acquisition(st, &WitnessLike::of(fb, fs, &w.from)),
-                to: self.acquisition(st, &WitnessLike::of(tb, ts, &w.to)),
-                types: type_names(types),
-                thread: w.thread.to_string(),
-                origin: None,
-            });
-        }
-        r.classes = chain.iter().map(|l| l.from.class.clone()).collect();
-        let names: Vec<String> = chain.iter().map(|l| l.from.class.clone()).collect();
-        r.message = format!(
-            "thread '{}' acquires {} while holding {}, but the graph already has the dependency \
-             {}: the {} locks can be taken in opposite orders by different threads",
-            r.thread,
-            names[1 % names.len()],
-            names[0],
-            names[1..]
-                .iter()
-                .chain(std::iter::once(&names[0]))
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(" -> "),
-            names.len()
-        );
-        r.scenario = report::cycle_scenario(&chain);
-        r.chain = chain;
-        r
-    }
-
-    /// A snapshot of everything found so far, with the graph, as a report document.
-    pub fn document(&self, program: &str) -> Document {
-        let mut st = self.lock_state();
-        let mut doc = Document::new(program);
-        doc.reports = st.reports.clone();
-        doc.graph = export_graph(&mut st);
-        doc
-    }
-
-    /// The reports found so far.
-    pub fn reports(&self) -> Vec<Report> {
-        self.lock_state().reports.clone()
-    }
-}
-
-/// The scenario of a broken rule: for a declared order, the ABBA it allows with a thread that
-/// follows the order; otherwise the thread's steps up to the offending acquisition.
-fn rule_scenario(v: &crate::rules::Violation, r: &Report) -> Vec<Step> {
-    let step = |t: &str, a: String| Step { thread: t.into(), action: a };
-    let new = r.acquiring.as_ref().map(|a| (a.class.clone(), a.mode));
-    if v.rule == "declared_order" && v.classes.len() == 2 {
-        let (held, taken) = (&v.classes[0], &v.classes[1]);
-        let mode = new.map_or(Mode::Write, |n| n.1);
-        return vec![
-            step("T0", format!("lock({held})")),
-            step("T1", format!("lock({taken})  <- follows the declared order")),
-            step(
-                "T0",
-                format!("{}({taken})  <- against the declared order, waits for T1", verb(mode)),
-            ),
-            step("T1", format!("lock({held})  <- waits for T0")),
-        ];
-    }
-    let mut steps: Vec<Step> =
-        r.held.iter().map(|h| step("T0", format!("{}({})", verb(h.mode), h.class))).collect();
-    if let Some((class, mode)) = new {
-        steps.push(step("T0", format!("{}({class})  <- breaks rule {:?}", verb(mode), v.rule)));
-    }
-    steps
-}
-
-fn export_graph(st: &mut State) -> report::Graph {
-    let classes = st
-        .graph
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| report::Class {
-            id: i as u32,
-            name: n.name.clone(),
-            site: n.site.clone(),
-            wait: n.wait,
-        })
-        .collect();
-    let mut edges = Vec::with_capacity(st.graph.edges.len());
-    for e in &st.graph.edges {
-        let side = |id: ClassId, a: &WitnessAcq| Acquisition {
-            class: st.graph.nodes[id.0 as usize].name.clone(),
-            subclass: st.graph.nodes[id.0 as usize].subclass,
-            mode: a.mode,
-            trylock: a.trylock,
-            site: witness::site(a.site, &st.sites),
-            stack: Vec::new(),
-        };
-        edges.push(report::Edge {
-            from: e.from.0,
-            to: e.to.0,
-            types: type_names(e.types),
-            witness: ChainLink {
-                from: side(e.from, &e.witness.from),
-                to: side(e.to, &e.witness.to),
-                types: type_names(e.types),
-                thread: e.witness.thread.to_string(),
-                origin: None,
-            },
-        });
-    }
-    report::Graph { classes, edges }
-}
-
-/// The fields of an acquisition that reports need, from a held entry or an edge witness.
-struct WitnessLike {
-    class: ClassId,
-    subclass: u32,
-    mode: Mode,
-    trylock: bool,
-    site: SiteRef,
-    trace: u32,
-}
-
-impl WitnessLike {
-    fn from(h: &HeldLock) -> WitnessLike {
-        WitnessLike {
-            class: h.class,
-            subclass: h.subclass,
-            mode: h.mode,
-            trylock: h.trylock,
-            site: h.site,
-            trace: h.trace,
-        }
-    }
-
-    fn of(base: ClassId, subclass: u32, a: &WitnessAcq) -> WitnessLike {
-        WitnessLike {
-            class: base,
-            subclass,
-            mode: a.mode,
-            trylock: a.trylock,
-            site: a.site,
-            trace: a.trace,
         }
     }
 }

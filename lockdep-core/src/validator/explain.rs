@@ -1,0 +1,301 @@
+//! Report building: turning held entries, edge witnesses and paths into the explained
+//! reports of the `lockdep-report/1` model (sites, resolved stacks, chains, scenarios).
+
+use super::*;
+
+impl Validator {
+    pub(super) fn acquisition(&self, st: &mut State, e: &WitnessLike) -> Acquisition {
+        let node = st.graph.node(e.class, e.subclass);
+        let stack = if e.trace > 0 {
+            st.traces[e.trace as usize - 1].frames().to_vec()
+        } else {
+            Vec::new()
+        };
+        Acquisition {
+            class: st.graph.name(node).to_string(),
+            subclass: e.subclass,
+            mode: e.mode,
+            trylock: e.trylock,
+            site: witness::site(e.site, &st.sites),
+            stack,
+        }
+    }
+
+    pub(super) fn base_report(
+        &self,
+        st: &mut State,
+        stack: &HeldStack,
+        thread: ThreadName<'_>,
+        kind: Kind,
+        at: &HeldLock,
+    ) -> Report {
+        let mut acquiring = self.acquisition(st, &WitnessLike::from(at));
+        if acquiring.stack.is_empty() && self.capture_traces {
+            let mut t = Trace::capture();
+            acquiring.stack = t.frames().to_vec();
+        }
+        let held =
+            stack.entries().iter().map(|h| self.acquisition(st, &WitnessLike::from(h))).collect();
+        Report {
+            kind,
+            title: kind.title().to_string(),
+            message: String::new(),
+            rule: None,
+            classes: vec![acquiring.class.clone()],
+            thread: thread().to_string(),
+            acquiring: Some(acquiring),
+            chain: Vec::new(),
+            held,
+            scenario: Vec::new(),
+            reproduce: None,
+        }
+    }
+
+    pub(super) fn violation(
+        &self,
+        st: &mut State,
+        stack: &HeldStack,
+        thread: ThreadName<'_>,
+        req: &AcquireReq,
+        rule: &str,
+        message: String,
+    ) -> Report {
+        let probe = HeldLock {
+            instance: req.instance,
+            class: req.class,
+            subclass: req.subclass,
+            mode: req.mode,
+            trylock: req.trylock,
+            nested: false,
+            site: req.site,
+            trace: 0,
+            chain_key: 0,
+        };
+        let mut r = self.base_report(st, stack, thread, Kind::ClassViolation, &probe);
+        r.rule = Some(rule.to_string());
+        r.message = message;
+        r
+    }
+
+    pub(super) fn recursive_report(
+        &self,
+        st: &mut State,
+        stack: &HeldStack,
+        thread: ThreadName<'_>,
+        held: &HeldLock,
+        new: &HeldLock,
+    ) -> Report {
+        let mut r = self.base_report(st, stack, thread, Kind::RecursiveLocking, new);
+        let name = r.classes[0].clone();
+        let first = self.acquisition(st, &WitnessLike::from(held));
+        let same_instance = held.instance == new.instance;
+        r.message = format!(
+            "thread '{}' acquires {name} ({}) while already holding {} of the same class ({}){}",
+            r.thread,
+            new.mode,
+            if same_instance { "it" } else { "another lock" },
+            held.mode,
+            if same_instance {
+                String::new()
+            } else {
+                "; if the nesting is deliberate, give the inner acquisition a subclass".into()
+            }
+        );
+        r.chain.push(ChainLink {
+            from: first,
+            to: r.acquiring.clone().expect("set by base_report"),
+            types: type_names(dep_type(held.mode, new.mode)),
+            thread: r.thread.clone(),
+            origin: None,
+        });
+        let t0 = r.thread.clone();
+        let mut steps =
+            vec![Step { thread: t0.clone(), action: format!("{}({name})", verb(held.mode)) }];
+        if held.mode.is_shared_holder() && new.mode == Mode::Read {
+            steps.push(Step {
+                thread: "another thread".into(),
+                action: format!("lock({name})  <- queued writer, waits for {t0}"),
+            });
+            steps.push(Step {
+                thread: t0,
+                action: format!("read_lock({name})  <- waits behind the queued writer"),
+            });
+        } else {
+            steps.push(Step {
+                thread: t0,
+                action: format!("{}({name})  <- waits for itself", verb(new.mode)),
+            });
+        }
+        r.scenario = steps;
+        r
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn cycle_report(
+        &self,
+        st: &mut State,
+        stack: &HeldStack,
+        thread: ThreadName<'_>,
+        held: &HeldLock,
+        new: &HeldLock,
+        t: u8,
+        path: &[PathStep],
+    ) -> Report {
+        let mut r = self.base_report(st, stack, thread, Kind::CircularDependency, new);
+        let first = ChainLink {
+            from: self.acquisition(st, &WitnessLike::from(held)),
+            to: r.acquiring.clone().expect("set by base_report"),
+            types: type_names(t),
+            thread: r.thread.clone(),
+            origin: None,
+        };
+        let mut chain = vec![first];
+        for &(e, _) in path {
+            let edge = &st.graph.edges[e as usize];
+            let (from, to, types, w) = (edge.from, edge.to, edge.types, edge.witness.clone());
+            let (fb, fs) =
+                (st.graph.nodes[from.0 as usize].base, st.graph.nodes[from.0 as usize].subclass);
+            let (tb, ts) =
+                (st.graph.nodes[to.0 as usize].base, st.graph.nodes[to.0 as usize].subclass);
+            chain.push(ChainLink {
+                from: self.acquisition(st, &WitnessLike::of(fb, fs, &w.from)),
+                to: self.acquisition(st, &WitnessLike::of(tb, ts, &w.to)),
+                types: type_names(types),
+                thread: w.thread.to_string(),
+                origin: None,
+            });
+        }
+        r.classes = chain.iter().map(|l| l.from.class.clone()).collect();
+        let names: Vec<String> = chain.iter().map(|l| l.from.class.clone()).collect();
+        r.message = format!(
+            "thread '{}' acquires {} while holding {}, but the graph already has the dependency \
+             {}: the {} locks can be taken in opposite orders by different threads",
+            r.thread,
+            names[1 % names.len()],
+            names[0],
+            names[1..]
+                .iter()
+                .chain(std::iter::once(&names[0]))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" -> "),
+            names.len()
+        );
+        r.scenario = report::cycle_scenario(&chain);
+        r.chain = chain;
+        r
+    }
+
+    /// A snapshot of everything found so far, with the graph, as a report document.
+    pub fn document(&self, program: &str) -> Document {
+        let mut st = self.lock_state();
+        let mut doc = Document::new(program);
+        doc.reports = st.reports.clone();
+        doc.graph = export_graph(&mut st);
+        doc
+    }
+
+    /// The reports found so far.
+    pub fn reports(&self) -> Vec<Report> {
+        self.lock_state().reports.clone()
+    }
+}
+
+/// The scenario of a broken rule: for a declared order, the ABBA it allows with a thread that
+/// follows the order; otherwise the thread's steps up to the offending acquisition.
+pub(super) fn rule_scenario(v: &crate::rules::Violation, r: &Report) -> Vec<Step> {
+    let step = |t: &str, a: String| Step { thread: t.into(), action: a };
+    let new = r.acquiring.as_ref().map(|a| (a.class.clone(), a.mode));
+    if v.rule == "declared_order" && v.classes.len() == 2 {
+        let (held, taken) = (&v.classes[0], &v.classes[1]);
+        let mode = new.map_or(Mode::Write, |n| n.1);
+        return vec![
+            step("T0", format!("lock({held})")),
+            step("T1", format!("lock({taken})  <- follows the declared order")),
+            step(
+                "T0",
+                format!("{}({taken})  <- against the declared order, waits for T1", verb(mode)),
+            ),
+            step("T1", format!("lock({held})  <- waits for T0")),
+        ];
+    }
+    let mut steps: Vec<Step> =
+        r.held.iter().map(|h| step("T0", format!("{}({})", verb(h.mode), h.class))).collect();
+    if let Some((class, mode)) = new {
+        steps.push(step("T0", format!("{}({class})  <- breaks rule {:?}", verb(mode), v.rule)));
+    }
+    steps
+}
+
+pub(super) fn export_graph(st: &mut State) -> report::Graph {
+    let classes = st
+        .graph
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| report::Class {
+            id: i as u32,
+            name: n.name.clone(),
+            site: n.site.clone(),
+            wait: n.wait,
+        })
+        .collect();
+    let mut edges = Vec::with_capacity(st.graph.edges.len());
+    for e in &st.graph.edges {
+        let side = |id: ClassId, a: &WitnessAcq| Acquisition {
+            class: st.graph.nodes[id.0 as usize].name.clone(),
+            subclass: st.graph.nodes[id.0 as usize].subclass,
+            mode: a.mode,
+            trylock: a.trylock,
+            site: witness::site(a.site, &st.sites),
+            stack: Vec::new(),
+        };
+        edges.push(report::Edge {
+            from: e.from.0,
+            to: e.to.0,
+            types: type_names(e.types),
+            witness: ChainLink {
+                from: side(e.from, &e.witness.from),
+                to: side(e.to, &e.witness.to),
+                types: type_names(e.types),
+                thread: e.witness.thread.to_string(),
+                origin: None,
+            },
+        });
+    }
+    report::Graph { classes, edges }
+}
+
+/// The fields of an acquisition that reports need, from a held entry or an edge witness.
+pub(super) struct WitnessLike {
+    class: ClassId,
+    subclass: u32,
+    mode: Mode,
+    trylock: bool,
+    site: SiteRef,
+    trace: u32,
+}
+
+impl WitnessLike {
+    pub(super) fn from(h: &HeldLock) -> WitnessLike {
+        WitnessLike {
+            class: h.class,
+            subclass: h.subclass,
+            mode: h.mode,
+            trylock: h.trylock,
+            site: h.site,
+            trace: h.trace,
+        }
+    }
+
+    pub(super) fn of(base: ClassId, subclass: u32, a: &WitnessAcq) -> WitnessLike {
+        WitnessLike {
+            class: base,
+            subclass,
+            mode: a.mode,
+            trylock: a.trylock,
+            site: a.site,
+            trace: a.trace,
+        }
+    }
+}

@@ -75,7 +75,7 @@ fn key(p: &Path) -> String {
     p.to_token_stream().to_string().replace(' ', "")
 }
 
-/// Declares a lock order over `static` [`LockClassKey`]s, outer first, one chain per `;`:
+/// Declares a lock order over `static` `LockClassKey`s, outer first, one chain per `;`:
 ///
 /// ```ignore
 /// lockdep_core::lock_order! {
@@ -257,7 +257,7 @@ impl Parse for Items {
 }
 
 /// Declares lock orders and must-hold / must-not-hold rules over `static`
-/// [`LockClassKey`]s in one block, checked at compile time where possible:
+/// `LockClassKey`s in one block, checked at compile time where possible:
 ///
 /// ```ignore
 /// lockdep_core::lock_rules! {

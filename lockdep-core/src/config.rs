@@ -38,8 +38,11 @@ pub struct Config {
     /// the cargo target folder that holds the running executable, else `target/lockdep`.
     pub report_dir: PathBuf,
     /// `LOCKDEP_BACKTRACE` = `new` (default: capture a backtrace only when an acquisition
-    /// makes a new chain) | `off`.
+    /// makes a new chain) | `always` (at every acquisition, so every edge's held side has its
+    /// stack too; slow: every acquisition takes the validator's lock) | `off`.
     pub backtraces: bool,
+    /// `LOCKDEP_BACKTRACE=always`.
+    pub backtraces_always: bool,
 }
 
 impl Config {
@@ -56,9 +59,10 @@ impl Config {
             Some(d) if !d.is_empty() => PathBuf::from(d),
             _ => default_report_dir(),
         };
-        let backtraces =
-            !matches!(std::env::var("LOCKDEP_BACKTRACE").as_deref(), Ok("off") | Ok("0"));
-        Config { on_report, report_dir, backtraces }
+        let bt = std::env::var("LOCKDEP_BACKTRACE").unwrap_or_default();
+        let backtraces = !matches!(bt.as_str(), "off" | "0");
+        let backtraces_always = bt == "always";
+        Config { on_report, report_dir, backtraces, backtraces_always }
     }
 }
 

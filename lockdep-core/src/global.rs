@@ -9,9 +9,25 @@ use crate::config::{self, OnReport};
 use crate::held::{HeldStack, SiteRef};
 use crate::report::{self, Report};
 use crate::validator::{AcquireReq, Validator};
+use crate::witness::Capture;
 
-static VALIDATOR: LazyLock<Validator> =
-    LazyLock::new(|| Validator::new(config::config().backtraces));
+static VALIDATOR: LazyLock<Validator> = LazyLock::new(|| {
+    let c = config::config();
+    Validator::new(match (c.backtraces, c.backtraces_always) {
+        (false, _) => Capture::Off,
+        (true, false) => Capture::NewChains,
+        (true, true) => Capture::Always,
+    })
+});
+
+/// Set when every acquisition and release must take the slow path (trace recording, or a
+/// backtrace at every acquisition).
+static FORCE_SLOW: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[inline]
+fn force_slow() -> bool {
+    FORCE_SLOW.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 thread_local! {
     // No destructor: usable while the thread's other thread-locals are torn down.
@@ -101,8 +117,11 @@ fn should_panic() -> bool {
 /// Process start-up: reads the configuration and opens the trace file.
 #[ctor::ctor]
 fn startup() {
-    let _ = config::config();
+    let c = config::config();
     crate::recorder::init();
+    if crate::recorder::enabled() || (c.backtraces && c.backtraces_always) {
+        FORCE_SLOW.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Process exit (also after `std::process::exit` and a panic in `main`): reports locks the
@@ -213,7 +232,7 @@ pub(crate) fn acquire_seen(
     trylock: bool,
     site: &'static std::panic::Location<'static>,
 ) -> bool {
-    if crate::recorder::enabled() {
+    if force_slow() {
         return false;
     }
     STACK
@@ -240,7 +259,7 @@ pub(crate) fn acquire_seen(
 #[inline]
 #[cfg_attr(feature = "off", allow(dead_code))]
 pub(crate) fn release_top(instance: usize) -> bool {
-    if crate::recorder::enabled() {
+    if force_slow() {
         return false;
     }
     STACK

@@ -140,7 +140,7 @@ impl Replay {
     /// An empty replay.
     pub fn new() -> Replay {
         Replay {
-            validator: Validator::new(false),
+            validator: Validator::new(crate::witness::Capture::Off),
             threads: HashMap::new(),
             instances: HashMap::new(),
             classes: HashMap::new(),

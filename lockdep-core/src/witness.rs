@@ -82,3 +82,90 @@ pub(crate) fn site(r: SiteRef, interned: &[Site]) -> Option<Site> {
         SiteRef::Interned(i) => interned.get(i as usize).cloned(),
     }
 }
+
+/// When backtraces are captured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Capture {
+    /// Never (trace replay).
+    Off,
+    /// When an acquisition makes a new chain (the slow path only).
+    NewChains,
+    /// At every acquisition (opt-in diagnostics: every acquisition takes the slow path).
+    Always,
+}
+
+/// The captured backtraces of a validator, by index + 1. A trace an edge witness refers to is
+/// pinned for good; in `Always` mode the others are freed when their acquisition is released,
+/// so memory stays bounded by the edges, not by the acquisitions.
+#[derive(Default)]
+pub(crate) struct TraceStore {
+    slots: Vec<Option<Trace>>,
+    pinned: Vec<bool>,
+    free: Vec<u32>,
+}
+
+impl TraceStore {
+    /// Stores `t`; returns its id (never 0).
+    pub fn insert(&mut self, t: Trace) -> u32 {
+        match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = Some(t);
+                self.pinned[i as usize] = false;
+                i + 1
+            }
+            None => {
+                self.slots.push(Some(t));
+                self.pinned.push(false);
+                self.slots.len() as u32
+            }
+        }
+    }
+
+    /// Keeps trace `id` for good (an edge witness refers to it).
+    pub fn pin(&mut self, id: u32) {
+        if id != 0 {
+            self.pinned[id as usize - 1] = true;
+        }
+    }
+
+    /// Frees trace `id` unless it is pinned.
+    pub fn release(&mut self, id: u32) {
+        let i = id as usize;
+        if id != 0 && !self.pinned[i - 1] && self.slots[i - 1].take().is_some() {
+            self.free.push(id - 1);
+        }
+    }
+
+    /// The resolved frames of trace `id` (empty when none or freed).
+    pub fn frames(&mut self, id: u32) -> Vec<Frame> {
+        match id.checked_sub(1).and_then(|i| self.slots.get_mut(i as usize)) {
+            Some(Some(t)) => t.frames().to_vec(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Number of traces held.
+    #[cfg(test)]
+    pub fn live(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_some()).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unpinned_traces_are_recycled_pinned_ones_kept() {
+        let mut s = TraceStore::default();
+        let a = s.insert(Trace::capture());
+        let b = s.insert(Trace::capture());
+        s.pin(a);
+        s.release(a);
+        s.release(b);
+        assert_eq!(s.live(), 1);
+        let c = s.insert(Trace::capture());
+        assert_eq!(c, b, "the freed slot is reused");
+        assert!(!s.frames(a).is_empty());
+    }
+}

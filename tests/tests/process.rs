@@ -90,3 +90,46 @@ fn panic_in_main_still_writes_the_file() {
     assert_eq!(doc.reports.len(), 1);
     assert_eq!(doc.reports[0].kind, Kind::CircularDependency);
 }
+
+fn warm_abba(backtrace: &str) -> lockdep_core::report::Report {
+    let d = dir(&format!("warm-{backtrace}"));
+    let _ = std::fs::remove_dir_all(&d);
+    let out = Command::new(env!("CARGO_BIN_EXE_lockdep_demo"))
+        .arg("warm-abba")
+        .env("LOCKDEP", "warn")
+        .env("LOCKDEP_REPORT_DIR", &d)
+        .env("LOCKDEP_BACKTRACE", backtrace)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let file = std::fs::read_dir(&d).unwrap().next().unwrap().unwrap().path();
+    let doc = Document::from_json(&std::fs::read_to_string(file).unwrap()).unwrap();
+    assert_eq!(doc.reports.len(), 1);
+    doc.reports[0].clone()
+}
+
+#[test]
+fn held_side_stack_needs_a_new_chain_by_default_and_is_always_there_with_backtrace_always() {
+    // The older edge accounts -> config was shown by thread 'warm', whose `lock(accounts)` was
+    // a chain already known: by default only its site is kept...
+    let r = warm_abba("new");
+    let old = &r.chain[1];
+    assert_eq!(old.thread, "warm");
+    assert!(old.from.site.is_some());
+    assert!(old.from.stack.is_empty(), "{:?}", old.from.stack);
+    assert!(!old.to.stack.is_empty());
+    // The rendering says how to get the missing stack.
+    assert!(lockdep_core::report::render_report(&r).contains("LOCKDEP_BACKTRACE=always"));
+    // ...and with LOCKDEP_BACKTRACE=always both sides have their stacks.
+    let r = warm_abba("always");
+    let old = &r.chain[1];
+    assert!(
+        old.from.stack.iter().any(|f| f.function.contains("warm_abba")),
+        "{:?}",
+        old.from.stack
+    );
+    assert!(!old.to.stack.is_empty());
+    for link in &r.chain {
+        assert!(!link.from.stack.is_empty() && !link.to.stack.is_empty());
+    }
+}

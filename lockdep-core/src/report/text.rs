@@ -72,6 +72,16 @@ pub fn render_report(r: &Report) -> String {
             stack(&mut out, "     ", &link.to);
         }
     }
+    let sides = r.chain.iter().flat_map(|l| [&l.from, &l.to]);
+    let (with, without) =
+        sides.fold((0, 0), |(w, wo), a| if a.stack.is_empty() { (w, wo + 1) } else { (w + 1, wo) });
+    if with > 0 && without > 0 {
+        let _ = writeln!(
+            out,
+            "\n(an acquisition shown with its site only was a lock chain already known when it \
+             happened; run with LOCKDEP_BACKTRACE=always to record every acquisition's stack)"
+        );
+    }
     if !r.scenario.is_empty() {
         let _ = writeln!(out, "\nother info that might help us debug this:\n");
         let _ = writeln!(out, " Possible unsafe locking scenario:\n");

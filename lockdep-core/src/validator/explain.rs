@@ -6,11 +6,7 @@ use super::*;
 impl Validator {
     pub(super) fn acquisition(&self, st: &mut State, e: &WitnessLike) -> Acquisition {
         let node = st.graph.node(e.class, e.subclass);
-        let stack = if e.trace > 0 {
-            st.traces[e.trace as usize - 1].frames().to_vec()
-        } else {
-            Vec::new()
-        };
+        let stack = if e.trace > 0 { st.traces.frames(e.trace) } else { Vec::new() };
         Acquisition {
             class: st.graph.name(node).to_string(),
             subclass: e.subclass,
@@ -30,7 +26,7 @@ impl Validator {
         at: &HeldLock,
     ) -> Report {
         let mut acquiring = self.acquisition(st, &WitnessLike::from(at));
-        if acquiring.stack.is_empty() && self.capture_traces {
+        if acquiring.stack.is_empty() && self.capture != Capture::Off {
             let mut t = Trace::capture();
             acquiring.stack = t.frames().to_vec();
         }

@@ -14,7 +14,7 @@ use crate::graph::{dep_type, type_names, Graph, PathStep, Witness, WitnessAcq};
 use crate::held::{chain_key, HeldLock, HeldStack, SiteRef};
 use crate::report::{self, verb, Acquisition, ChainLink, Document, Kind, Mode, Report, Site, Step};
 use crate::rules::{Held, Rule, RuleError, Rules};
-use crate::witness::{self, Trace};
+use crate::witness::{self, Capture, Trace, TraceStore};
 
 mod explain;
 use explain::rule_scenario;
@@ -34,7 +34,7 @@ pub(crate) struct AcquireReq {
 
 pub(crate) struct State {
     pub graph: Graph,
-    traces: Vec<Trace>,
+    traces: TraceStore,
     sites: Vec<Site>,
     site_ids: HashMap<Site, u32>,
     seen: HashSet<String>,
@@ -46,28 +46,28 @@ pub(crate) struct State {
 pub struct Validator {
     cache: ChainCache,
     state: Mutex<State>,
-    capture_traces: bool,
+    capture: Capture,
 }
 
 /// Who is acting: the thread's name, computed only on slow paths.
 pub(crate) type ThreadName<'a> = &'a dyn Fn() -> Arc<str>;
 
 impl Validator {
-    /// A validator with an empty graph. `capture_traces` enables backtrace capture on the
-    /// slow path (off for replay, where there is no real stack).
-    pub(crate) fn new(capture_traces: bool) -> Validator {
+    /// A validator with an empty graph; `capture` says when backtraces are captured (never
+    /// for replay, where there is no real stack).
+    pub(crate) fn new(capture: Capture) -> Validator {
         Validator {
             cache: ChainCache::new(),
             state: Mutex::new(State {
                 graph: Graph::default(),
-                traces: Vec::new(),
+                traces: TraceStore::default(),
                 sites: Vec::new(),
                 site_ids: HashMap::new(),
                 seen: HashSet::new(),
                 reports: Vec::new(),
                 rules: Rules::default(),
             }),
-            capture_traces,
+            capture,
         }
     }
 
@@ -105,6 +105,7 @@ impl Validator {
         req: AcquireReq,
     ) -> Vec<Report> {
         if req.nest_lock.is_none()
+            && self.capture != Capture::Always
             && self.acquire_seen(
                 stack,
                 req.instance,
@@ -212,15 +213,14 @@ impl Validator {
             trace: 0,
             chain_key: key,
         };
-        if self.cache.contains(key) {
+        if self.cache.contains(key) && self.capture != Capture::Always {
             stack.push(entry);
             return reports;
         }
-        let trace = self.capture_traces.then(Trace::capture);
+        let trace = (self.capture != Capture::Off).then(Trace::capture);
         let mut st = self.lock_state();
         if let Some(t) = trace {
-            st.traces.push(t);
-            entry.trace = st.traces.len() as u32;
+            entry.trace = st.traces.insert(t);
         }
         if !self.cache.contains(key) {
             if !req.trylock && !nested {
@@ -316,6 +316,10 @@ impl Validator {
                     trace: new.trace,
                 },
             };
+            if st.graph.edge_between(from, new_node).is_none() {
+                st.traces.pin(h.trace);
+                st.traces.pin(new.trace);
+            }
             st.graph.add(from, new_node, t, witness);
         }
     }
@@ -412,7 +416,10 @@ impl Validator {
         site: SiteRef,
     ) -> Vec<Report> {
         if let Some(i) = stack.find(instance) {
-            stack.remove(i);
+            let e = stack.remove(i);
+            if e.trace != 0 && self.capture == Capture::Always {
+                self.lock_state().traces.release(e.trace);
+            }
             return Vec::new();
         }
         self.bad_unlock(stack, thread, class, site)
@@ -496,6 +503,11 @@ impl Validator {
         let out = self.report_once(stack, thread, Kind::HeldAtExit, &top, |r| {
             format!("thread '{}' exits holding {} lock(s)", r.thread, r.held.len())
         });
+        let mut st = self.lock_state();
+        for e in stack.entries() {
+            st.traces.release(e.trace);
+        }
+        drop(st);
         stack.clear();
         out
     }

@@ -1,7 +1,7 @@
 //! A small program used by the integration tests as a real process: it provokes problems with
 //! real threads and locks, then ends in the way its argument says.
 //!
-//! `lockdep_demo abba|exit-holding|panic-main|clean`
+//! `lockdep_demo abba|warm-abba|exit-holding|panic-main|clean`
 
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -45,10 +45,33 @@ fn abba() {
     t2.join().unwrap();
 }
 
+/// A cycle whose older edge starts from an acquisition whose chain was already known (a plain
+/// `lock(A)` seen before on another thread), so by default only its site is recorded, and with
+/// `LOCKDEP_BACKTRACE=always` its stack too.
+fn warm_abba() {
+    let a = Arc::new(Mutex::with_key((), &ACCOUNTS));
+    let b = Arc::new(Mutex::with_key((), &CONFIG));
+    let a1 = a.clone();
+    thread::spawn(move || drop(a1.lock())).join().unwrap(); // chain [accounts] now known
+    let (a2, b2) = (a.clone(), b.clone());
+    thread::Builder::new()
+        .name("warm".into())
+        .spawn(move || {
+            let _a = a2.lock(); // known chain: no backtrace by default
+            let _b = b2.lock(); // new chain: accounts -> config
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    let _b = b.lock();
+    let _a = a.lock();
+}
+
 fn main() {
     let what = std::env::args().nth(1).unwrap_or_default();
     match what.as_str() {
         "abba" => abba(),
+        "warm-abba" => warm_abba(),
         "clean" => {
             let a = Mutex::with_key(0, &ACCOUNTS);
             *a.lock() += 1;
@@ -70,7 +93,9 @@ fn main() {
             panic!("main panics after the ABBA");
         }
         other => {
-            eprintln!("usage: lockdep_demo abba|exit-holding|panic-main|clean (got {other:?})");
+            eprintln!(
+                "usage: lockdep_demo abba|warm-abba|exit-holding|panic-main|clean (got {other:?})"
+            );
             std::process::exit(2);
         }
     }

@@ -43,6 +43,7 @@ fn run_bug(bug: Bug) {
             )
         });
     assert!(!hit.message.is_empty(), "{bug}: empty message");
+    assert!(!hit.scenario.is_empty(), "{bug}: empty unsafe scenario");
     match want.kind {
         Kind::CircularDependency | Kind::RecursiveLocking => {
             assert!(!hit.scenario.is_empty(), "{bug}: empty unsafe scenario");
@@ -52,8 +53,7 @@ fn run_bug(bug: Bug) {
                 hit.scenario
             );
         }
-        // lockdep-core gives these kinds no scenario; the sleeping-under-spinlock bug must
-        // also show the deadlock it leads to.
+        // The sleeping-under-spinlock bug must also show the deadlock it leads to.
         Kind::InvalidWaitContext => assert!(
             reports.iter().any(|r| r.kind == Kind::CircularDependency && !r.scenario.is_empty()),
             "{bug}: no deadlock scenario"

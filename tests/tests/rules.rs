@@ -190,6 +190,8 @@ fn held_assertions_fail_and_pass_by_mode() {
     );
     let r = &reports_with_rule("assert_exclusive")[0];
     assert!(r.message.contains("holds it for read"), "{}", r.message);
+    let last = r.scenario.last().unwrap();
+    assert!(last.action.starts_with("assert_exclusive(...)  <- fails"), "{:?}", r.scenario);
     assert!(r.acquiring.as_ref().unwrap().site.as_ref().unwrap().file.ends_with("rules.rs"));
 }
 

@@ -378,6 +378,18 @@ impl Validator {
             r.classes = c;
         }
         r.message = message(&r.classes.join(", "));
+        r.scenario = r
+            .held
+            .iter()
+            .map(|h| Step {
+                thread: r.thread.clone(),
+                action: format!("{}({})", verb(h.mode), h.class),
+            })
+            .chain(std::iter::once(Step {
+                thread: r.thread.clone(),
+                action: format!("{rule}(...)  <- fails: {}", r.message),
+            }))
+            .collect();
         let mut out = Vec::new();
         self.keep(&mut st, r, &mut out);
         out

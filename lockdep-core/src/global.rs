@@ -297,47 +297,47 @@ pub(crate) fn might_acquire(req: AcquireReq) {
     }
 }
 
+/// Records a release, downgrade or free of `instance` (`op` names it in a recorded trace):
+/// `check` runs on this thread's stack, and its reports are raised with this thread's own
+/// reports (emitted, then a panic when the configuration says so).
+fn record_and_check(
+    op: &str,
+    instance: usize,
+    class: ClassId,
+    site: SiteRef,
+    check: impl FnOnce(&mut HeldStack) -> Vec<Report>,
+) {
+    let reports = with_stack(|s| {
+        if crate::recorder::enabled() {
+            crate::recorder::other(op, instance, class, &thread_name(), site);
+        }
+        check(s)
+    });
+    if let Some(reports) = reports.filter(|r| !r.is_empty()) {
+        raise(reports);
+    }
+}
+
 /// Records a release.
 #[inline]
 pub(crate) fn release(instance: usize, class: ClassId, site: SiteRef) {
-    let r = with_stack(|s| {
-        if crate::recorder::enabled() {
-            crate::recorder::other("release", instance, class, &thread_name(), site);
-        }
-        let reports = VALIDATOR.release(s, &thread_name, instance, class, site);
-        !reports.is_empty() && emit(&reports)
+    record_and_check("release", instance, class, site, |s| {
+        VALIDATOR.release(s, &thread_name, instance, class, site)
     });
-    if r == Some(true) {
-        panic_with(&VALIDATOR.reports()[VALIDATOR.reports().len() - 1..]);
-    }
 }
 
 /// Records a downgrade (write -> downgraded reader).
 pub(crate) fn downgrade(instance: usize, class: ClassId, site: SiteRef) {
-    let r = with_stack(|s| {
-        if crate::recorder::enabled() {
-            crate::recorder::other("downgrade", instance, class, &thread_name(), site);
-        }
-        let reports = VALIDATOR.downgrade(s, &thread_name, instance, class, site);
-        !reports.is_empty() && emit(&reports)
+    record_and_check("downgrade", instance, class, site, |s| {
+        VALIDATOR.downgrade(s, &thread_name, instance, class, site)
     });
-    if r == Some(true) {
-        panic_with(&VALIDATOR.reports()[VALIDATOR.reports().len() - 1..]);
-    }
 }
 
 /// Records that a lock instance is freed.
 pub(crate) fn free(instance: usize, class: ClassId, site: SiteRef) {
-    let r = with_stack(|s| {
-        if crate::recorder::enabled() {
-            crate::recorder::other("free", instance, class, &thread_name(), site);
-        }
-        let reports = VALIDATOR.free(s, &thread_name, instance, site);
-        !reports.is_empty() && emit(&reports)
+    record_and_check("free", instance, class, site, |s| {
+        VALIDATOR.free(s, &thread_name, instance, site)
     });
-    if r == Some(true) {
-        panic_with(&VALIDATOR.reports()[VALIDATOR.reports().len() - 1..]);
-    }
 }
 
 /// Reports locks still held by the current thread (`held_at_exit`) and forgets them. Called

@@ -18,204 +18,82 @@
 
 use std::panic::Location;
 
-use crate::held::{HeldLock, SiteRef};
+use crate::hook;
 use crate::report::Mode;
 use crate::rules::{Held, ModeSet};
-use crate::validator::AcquireReq;
 use crate::TrackedLock;
 
-fn probe(
-    lock: Option<&dyn TrackedLockDyn>,
-    mode: Mode,
-    site: &'static Location<'static>,
-) -> HeldLock {
-    let (instance, class) = match lock {
-        Some(l) => l.parts(),
-        None => (0, crate::ClassId(0)),
-    };
-    HeldLock {
-        instance,
-        class,
-        subclass: 0,
-        mode,
-        trylock: false,
-        nested: false,
-        site: SiteRef::Static(site),
-        trace: 0,
-        chain_key: 0,
-    }
-}
-
-trait TrackedLockDyn {
-    fn parts(&self) -> (usize, crate::ClassId);
-}
-
-impl<L: TrackedLock> TrackedLockDyn for L {
-    fn parts(&self) -> (usize, crate::ClassId) {
-        let r = self.lock_ref();
-        (r.instance, r.class())
-    }
-}
-
+/// Checks this thread's hold of `lock` with `ok`; a failure is a `class_violation` of rule
+/// `rule`, worded with `expect`. Passes when nothing is being checked.
+#[track_caller]
 fn check_lock(
     lock: &impl TrackedLock,
     rule: &'static str,
     expect: &'static str,
     ok: impl FnOnce(Option<Mode>) -> bool,
-    site: &'static Location<'static>,
 ) {
-    let instance = lock.lock_ref().instance;
-    let found = crate::global::inspect(|s| {
-        let mode = s.entries().iter().rev().find(|e| e.instance == instance).map(|e| e.mode);
-        if ok(mode) {
-            return Vec::new();
-        }
-        let at = probe(Some(lock), mode.unwrap_or(Mode::Write), site);
-        crate::global::validator().assertion_failed(
-            s,
-            &crate::global::thread_name,
-            &at,
-            rule,
-            None,
-            &|c| match mode {
-                Some(m) => {
-                    format!("assertion failed: {c} {expect}, but this thread holds it for {m}")
-                }
-                None => format!("assertion failed: {c} {expect}, but this thread does not hold it"),
-            },
-        )
-    });
-    if let Some(reports) = found {
-        crate::global::raise(reports);
+    let r = lock.lock_ref();
+    let Some(mode) = hook::hold_of(r.instance) else { return };
+    if ok(mode) {
+        return;
     }
+    let message = |c: &str| match mode {
+        Some(m) => format!("assertion failed: {c} {expect}, but this thread holds it for {m}"),
+        None => format!("assertion failed: {c} {expect}, but this thread does not hold it"),
+    };
+    let at = mode.unwrap_or(Mode::Write);
+    hook::assertion_failed((r.instance, r.class), at, rule, &message, Location::caller());
 }
 
 /// Asserts that the current thread holds `lock` (any mode).
 #[track_caller]
 pub fn assert_held(lock: &impl TrackedLock) {
-    check_lock(lock, "assert_held", "must be held", |m| m.is_some(), Location::caller());
+    check_lock(lock, "assert_held", "must be held", |m| m.is_some());
 }
 
 /// Asserts that the current thread holds `lock` for write.
 #[track_caller]
 pub fn assert_held_write(lock: &impl TrackedLock) {
-    check_lock(
-        lock,
-        "assert_held_write",
-        "must be held for write",
-        |m| m == Some(Mode::Write),
-        Location::caller(),
-    );
+    check_lock(lock, "assert_held_write", "must be held for write", |m| m == Some(Mode::Write));
 }
 
 /// Asserts that the current thread holds `lock` shared (read, recursive read or downgraded).
 #[track_caller]
 pub fn assert_held_read(lock: &impl TrackedLock) {
-    check_lock(
-        lock,
-        "assert_held_read",
-        "must be held for read",
-        |m| m.is_some_and(|m| ModeSet::SHARED.contains(m)),
-        Location::caller(),
-    );
+    check_lock(lock, "assert_held_read", "must be held for read", |m| {
+        m.is_some_and(|m| ModeSet::SHARED.contains(m))
+    });
 }
 
 /// Asserts that the current thread does not hold `lock`.
 #[track_caller]
 pub fn assert_not_held(lock: &impl TrackedLock) {
-    let site = Location::caller();
-    let instance = lock.lock_ref().instance;
-    let found = crate::global::inspect(|s| {
-        if !s.entries().iter().any(|e| e.instance == instance) {
-            return Vec::new();
-        }
-        let at = probe(Some(lock), Mode::Write, site);
-        crate::global::validator().assertion_failed(
-            s,
-            &crate::global::thread_name,
-            &at,
-            "assert_not_held",
-            None,
-            &|c| format!("assertion failed: {c} must not be held, but this thread holds it"),
-        )
-    });
-    if let Some(reports) = found {
-        crate::global::raise(reports);
-    }
+    check_lock(lock, "assert_not_held", "must not be held", |m| m.is_none());
 }
 
 /// Asserts that the current thread holds `lock` in a mode that excludes writers and other
 /// downgraders: `Write` or `Downgraded` (not a plain read).
 #[track_caller]
 pub fn assert_exclusive(lock: &impl TrackedLock) {
-    check_lock(
-        lock,
-        "assert_exclusive",
-        "must be held for write or downgraded",
-        |m| m.is_some_and(|m| ModeSet::EXCLUSIVE.contains(m)),
-        Location::caller(),
-    );
+    check_lock(lock, "assert_exclusive", "must be held for write or downgraded", |m| {
+        m.is_some_and(|m| ModeSet::EXCLUSIVE.contains(m))
+    });
 }
 
-/// Evaluates `f` on a view of the current thread's held locks. When validation is off the
-/// view is empty.
+/// Evaluates `f` on a view of the current thread's held locks. When validation is off (or
+/// compiled out) the view is empty.
 pub fn with_held<R>(f: impl FnOnce(&Held<'_>) -> R) -> R {
-    let v = crate::global::validator();
-    let names = |c: crate::ClassId| v.class_name(c);
-    let mut f = Some(f);
-    let r = crate::global::inspect(|s| {
-        let held = Held { entries: s.entries(), names: &names };
-        (f.take().expect("called once"))(&held)
-    });
-    match r {
-        Some(r) => r,
-        None => (f.take().expect("not called yet"))(&Held { entries: &[], names: &names }),
-    }
+    hook::with_held(f)
 }
 
 /// Asserts a named lock-state predicate (e.g. "write-locked VMA": the mmap lock held for
 /// write and the VMA write-marked). The predicate sees the held locks and may read instance
 /// state captured by the closure. A false predicate is a `class_violation` with the
-/// predicate's name as its rule. Returns the predicate's value.
+/// predicate's name as its rule. Returns the predicate's value; when validation is off (or
+/// compiled out) the predicate is not evaluated and `true` is returned.
 #[track_caller]
 pub fn assert_state(name: &str, f: impl FnOnce(&Held<'_>) -> bool) -> bool {
-    let site = Location::caller();
-    let ok = with_held(f);
-    if ok || crate::config::on_report() == crate::OnReport::Off {
-        return ok;
-    }
-    let found = crate::global::inspect(|s| {
-        let v = crate::global::validator();
-        let classes: Vec<String> = s.entries().iter().map(|e| v.class_name(e.class)).collect();
-        let at = match s.entries().last() {
-            Some(top) => HeldLock { site: SiteRef::Static(site), trace: 0, ..*top },
-            None => probe(None, Mode::Write, site),
-        };
-        let name = name.to_string();
-        v.assertion_failed(s, &crate::global::thread_name, &at, &name, Some(classes), &|held| {
-            format!("lock-state predicate {name:?} is false (held: [{held}])")
-        })
-    });
-    if let Some(reports) = found {
-        crate::global::raise(reports);
-    }
-    false
-}
-
-fn might(lock: &impl TrackedLock, mode: Mode, site: &'static Location<'static>) {
-    if crate::config::on_report() == crate::OnReport::Off {
-        return;
-    }
-    let r = lock.lock_ref();
-    crate::global::might_acquire(AcquireReq {
-        instance: r.instance,
-        class: r.class(),
-        subclass: 0,
-        mode,
-        trylock: false,
-        site: SiteRef::Static(site),
-        nest_lock: None,
-    });
+    hook::check_state(name, f, Location::caller())
 }
 
 /// Declares that the code here may take `lock` for write (the kernel's `might_lock`): the
@@ -223,12 +101,14 @@ fn might(lock: &impl TrackedLock, mode: Mode, site: &'static Location<'static>) 
 /// run where the lock is really taken.
 #[track_caller]
 pub fn might_lock(lock: &impl TrackedLock) {
-    might(lock, Mode::Write, Location::caller());
+    let r = lock.lock_ref();
+    hook::might_acquire(r.class, r.instance, Mode::Write, Location::caller());
 }
 
 /// As [`might_lock`], for a non-recursive read (e.g. code touching user memory may fault
 /// and take the mmap lock for read).
 #[track_caller]
 pub fn might_lock_read(lock: &impl TrackedLock) {
-    might(lock, Mode::Read, Location::caller());
+    let r = lock.lock_ref();
+    hook::might_acquire(r.class, r.instance, Mode::Read, Location::caller());
 }

@@ -145,14 +145,15 @@ impl ClassRef {
         }
     }
 
-    /// The class in `validator`, registering it on first use.
+    /// The class id, registering the class with `register` on first use (the id is cached
+    /// in the lock, or in its key, for one validator: the process-wide one).
     #[inline]
-    pub fn resolve(&self, validator: &crate::validator::Validator) -> ClassId {
+    pub fn resolve(&self, register: impl FnOnce(ClassDesc) -> ClassId) -> ClassId {
         let c = self.cache().load(Ordering::Acquire);
         if c != 0 {
             return ClassId(c - 1);
         }
-        let id = validator.register_class(self.desc());
+        let id = register(self.desc());
         self.cache().store(id.0 + 1, Ordering::Release);
         id
     }

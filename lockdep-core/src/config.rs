@@ -1,8 +1,12 @@
-//! Runtime configuration, read once from the environment.
+//! Runtime configuration: one [`Config`], resolved once (from the environment, or installed
+//! from code before the first lock is taken), then adjustable at run time for the two settings
+//! a harness changes (the reaction to reports and the report folder).
+//!
+//! This module is the bottom layer of the crate: it imports nothing of it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 
 /// What happens when the validator finds a problem.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,86 +21,223 @@ pub enum OnReport {
     Off,
 }
 
-impl OnReport {
-    fn parse(s: &str) -> Option<OnReport> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "panic" => Some(OnReport::Panic),
-            "warn" | "on" | "1" | "" => Some(OnReport::Warn),
-            "off" | "0" => Some(OnReport::Off),
-            _ => None,
-        }
-    }
+/// When backtraces of acquisitions are captured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backtrace {
+    /// Never (trace replay, or `LOCKDEP_BACKTRACE=off`).
+    Off,
+    /// When an acquisition makes a new chain (the slow path only): the default.
+    NewChains,
+    /// At every acquisition, so both sides of every edge have stacks (diagnostics: every
+    /// acquisition takes the slow path).
+    Always,
+}
+
+/// How two different instances of one lock class nesting each other are judged.
+///
+/// The validator applies the kernel's strict rule in both settings today: the per-class
+/// instance order of [`SameClass::Instances`] is not built yet, and the setting is recorded
+/// so that configuration and traces already carry it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SameClass {
+    /// Learn an order between the instances of a class that nests itself.
+    Instances,
+    /// The kernel's rule: nesting without distinct subclasses is `recursive_locking`.
+    Strict,
 }
 
 /// The validator's configuration.
-#[derive(Clone, Debug)]
+///
+/// Resolved once per process: [`Config::install`] before the first tracked lock, else
+/// [`Config::from_env`] on first use. Each field's doc names its environment variable; a bad
+/// value warns once, naming the variable and the accepted values, and the default is used.
+///
+/// # Examples
+///
+/// ```
+/// use lockdep_core::{Backtrace, Config, OnReport};
+///
+/// let mut c = Config::from_env();
+/// c.on_report = OnReport::Warn;
+/// c.backtrace = Backtrace::Off;
+/// let _ = c.install(); // Err(c) when the configuration was already resolved
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Config {
     /// `LOCKDEP` = `panic` | `warn` | `off` (default `warn`).
     pub on_report: OnReport,
-    /// `LOCKDEP_REPORT_DIR`: where the process's report file goes. Default: `lockdep/` in
-    /// the cargo target folder that holds the running executable, else `target/lockdep`.
+    /// `LOCKDEP_REPORT_DIR`: where the process's report file goes, made absolute at
+    /// resolution (a later `chdir` does not move it). Default: `lockdep/` in the cargo target
+    /// folder that holds the running executable, else `target/lockdep`.
     pub report_dir: PathBuf,
-    /// `LOCKDEP_BACKTRACE` = `new` (default: capture a backtrace only when an acquisition
-    /// makes a new chain) | `always` (at every acquisition, so every edge's held side has its
-    /// stack too; slow: every acquisition takes the validator's lock) | `off`.
-    pub backtraces: bool,
-    /// `LOCKDEP_BACKTRACE=always`.
-    pub backtraces_always: bool,
+    /// `LOCKDEP_BACKTRACE` = `new` (default) | `always` | `off`.
+    pub backtrace: Backtrace,
+    /// `LOCKDEP_TRACE`: a file to record every lock event into (JSON Lines, replayable with
+    /// `lockdep-report replay`). Default: none.
+    pub trace: Option<PathBuf>,
+    /// `LOCKDEP_SAME_CLASS` = `instances` (default) | `strict`.
+    pub same_class: SameClass,
 }
 
-impl Config {
-    /// Reads the configuration from the environment.
-    pub fn from_env() -> Config {
-        let on_report = match std::env::var("LOCKDEP") {
-            Ok(v) => OnReport::parse(&v).unwrap_or_else(|| {
-                eprintln!("lockdep: LOCKDEP={v:?} is not one of panic|warn|off; using warn");
-                OnReport::Warn
-            }),
-            Err(_) => OnReport::Warn,
-        };
-        let report_dir = match std::env::var_os("LOCKDEP_REPORT_DIR") {
-            Some(d) if !d.is_empty() => PathBuf::from(d),
-            _ => default_report_dir(),
-        };
-        let bt = std::env::var("LOCKDEP_BACKTRACE").unwrap_or_default();
-        let backtraces = !matches!(bt.as_str(), "off" | "0");
-        let backtraces_always = bt == "always";
-        Config { on_report, report_dir, backtraces, backtraces_always }
+/// A variable's value, parsed, or the warning that names what is accepted.
+fn parse_var<T: Copy>(
+    name: &str,
+    default: T,
+    table: &[(&str, T)],
+    warnings: &mut Vec<String>,
+) -> T {
+    let Ok(raw) = std::env::var(name) else { return default };
+    let v = raw.trim().to_ascii_lowercase();
+    if v.is_empty() {
+        return default;
+    }
+    match table.iter().find(|(k, _)| *k == v) {
+        Some(&(_, t)) => t,
+        None => {
+            let accepted: Vec<&str> = table.iter().map(|(k, _)| *k).collect();
+            warnings.push(format!(
+                "lockdep: {name}={raw:?} is not one of {}; using the default",
+                accepted.join("|")
+            ));
+            default
+        }
     }
 }
 
+impl Config {
+    /// The defaults, ignoring the environment.
+    pub fn new() -> Config {
+        Config {
+            on_report: OnReport::Warn,
+            report_dir: absolute(&default_report_dir()),
+            backtrace: Backtrace::NewChains,
+            trace: None,
+            same_class: SameClass::Instances,
+        }
+    }
+
+    /// Reads the configuration from the environment; bad values are warned about on stderr
+    /// (each once per call) and replaced by their defaults.
+    pub fn from_env() -> Config {
+        let (c, warnings) = Config::from_env_quiet();
+        for w in warnings {
+            eprintln!("{w}");
+        }
+        c
+    }
+
+    /// [`from_env`](Self::from_env), returning the warnings instead of printing them.
+    pub fn from_env_quiet() -> (Config, Vec<String>) {
+        let mut w = Vec::new();
+        let d = Config::new();
+        let on_report = parse_var(
+            "LOCKDEP",
+            d.on_report,
+            &[
+                ("panic", OnReport::Panic),
+                ("warn", OnReport::Warn),
+                ("on", OnReport::Warn),
+                ("1", OnReport::Warn),
+                ("off", OnReport::Off),
+                ("0", OnReport::Off),
+            ],
+            &mut w,
+        );
+        let backtrace = parse_var(
+            "LOCKDEP_BACKTRACE",
+            d.backtrace,
+            &[
+                ("new", Backtrace::NewChains),
+                ("always", Backtrace::Always),
+                ("off", Backtrace::Off),
+                ("0", Backtrace::Off),
+            ],
+            &mut w,
+        );
+        let same_class = parse_var(
+            "LOCKDEP_SAME_CLASS",
+            d.same_class,
+            &[("instances", SameClass::Instances), ("strict", SameClass::Strict)],
+            &mut w,
+        );
+        let report_dir = match std::env::var_os("LOCKDEP_REPORT_DIR") {
+            Some(dir) if !dir.is_empty() => absolute(Path::new(&dir)),
+            _ => d.report_dir,
+        };
+        let trace = std::env::var_os("LOCKDEP_TRACE")
+            .filter(|p| !p.is_empty())
+            .map(|p| absolute(Path::new(&p)));
+        (Config { on_report, report_dir, backtrace, trace, same_class }, w)
+    }
+
+    /// Makes this the process's configuration. Fails (giving `self` back) when the
+    /// configuration was already resolved: install it before the first tracked lock.
+    pub fn install(self) -> Result<(), Config> {
+        let mut slot = Some(self);
+        RESOLVED.get_or_init(|| RwLock::new(slot.take().expect("taken once")));
+        match slot {
+            None => Ok(()),
+            Some(c) => Err(c),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config::new()
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// `lockdep/` in the cargo target folder that holds the running executable: the nearest
+/// ancestor holding cargo's `CACHEDIR.TAG` (so `CARGO_TARGET_DIR`, `build.target-dir` and
+/// `--target` triples all work), else the nearest one named `target`, else `target/lockdep`.
 fn default_report_dir() -> PathBuf {
     if let Ok(exe) = std::env::current_exe() {
-        for dir in exe.ancestors() {
-            if dir.file_name().is_some_and(|n| n == "target") {
-                return dir.join("lockdep");
-            }
+        if let Some(dir) = exe.ancestors().skip(1).find(|d| d.join("CACHEDIR.TAG").is_file()) {
+            return dir.join("lockdep");
+        }
+        if let Some(dir) = exe.ancestors().find(|d| d.file_name().is_some_and(|n| n == "target")) {
+            return dir.join("lockdep");
         }
     }
     PathBuf::from("target").join("lockdep")
 }
 
-static CONFIG: OnceLock<Config> = OnceLock::new();
-static REPORT_DIR: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
-
-/// The folder report files go to: [`set_report_dir`]'s, else `LOCKDEP_REPORT_DIR`'s, else
-/// the default.
-pub fn report_dir() -> PathBuf {
-    let overridden = REPORT_DIR.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    overridden.unwrap_or_else(|| config().report_dir.clone())
-}
-
-/// Sends report files to `dir` from now on (e.g. a command-line `--report-dir`).
-pub fn set_report_dir(dir: impl Into<PathBuf>) {
-    *REPORT_DIR.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir.into());
-}
-/// 0 = not yet read, else OnReport as 1 + index.
+/// The one configuration of the process, once resolved.
+static RESOLVED: OnceLock<RwLock<Config>> = OnceLock::new();
+/// Mirror of the resolved `on_report` for the hot path: 0 = not read yet, else 1 + variant.
 static MODE: AtomicU8 = AtomicU8::new(0);
 
-/// The process configuration (read from the environment on first use).
-pub fn config() -> &'static Config {
-    CONFIG.get_or_init(Config::from_env)
+fn resolved() -> &'static RwLock<Config> {
+    RESOLVED.get_or_init(|| RwLock::new(Config::from_env()))
+}
+
+/// The process configuration (resolved on first use).
+pub fn config() -> Config {
+    resolved().read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+fn update(f: impl FnOnce(&mut Config)) {
+    let mut c = resolved().write().unwrap_or_else(|e| e.into_inner());
+    f(&mut c);
+    MODE.store(encode(c.on_report), Ordering::Relaxed);
+}
+
+/// The folder report files go to.
+pub fn report_dir() -> PathBuf {
+    resolved().read().unwrap_or_else(|e| e.into_inner()).report_dir.clone()
+}
+
+/// Sends report files to `dir` from now on (e.g. a command-line `--report-dir`); a relative
+/// path is made absolute now.
+pub fn set_report_dir(dir: impl Into<PathBuf>) {
+    let dir = absolute(&dir.into());
+    update(|c| c.report_dir = dir);
 }
 
 fn encode(m: OnReport) -> u8 {
@@ -114,17 +255,44 @@ pub fn on_report() -> OnReport {
         1 => OnReport::Panic,
         2 => OnReport::Warn,
         3 => OnReport::Off,
-        _ => {
-            let m = config().on_report;
-            let _ = MODE.compare_exchange(0, encode(m), Ordering::Relaxed, Ordering::Relaxed);
-            on_report()
-        }
+        _ => on_report_slow(),
     }
 }
 
+#[cold]
+fn on_report_slow() -> OnReport {
+    let m = resolved().read().unwrap_or_else(|e| e.into_inner()).on_report;
+    let _ = MODE.compare_exchange(0, encode(m), Ordering::Relaxed, Ordering::Relaxed);
+    m
+}
+
 /// Overrides the reaction to reports for the whole process (e.g. `Panic` in a test harness).
-/// Switching to or from `Off` while locks are held is allowed: a release of a lock that was
-/// acquired while validation was off is ignored.
+/// Switching to or from `Off` while locks are held is allowed: locks taken while validation
+/// was off are not tracked, and releases of tracked locks are recorded even while it is off.
 pub fn set_on_report(mode: OnReport) {
-    MODE.store(encode(mode), Ordering::Relaxed);
+    update(|c| c.on_report = mode);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_values_warn_naming_the_variable_and_the_accepted_values() {
+        let mut w = Vec::new();
+        let table = [("a", 1), ("b", 2)];
+        // No other test of this binary reads this variable.
+        std::env::set_var("LOCKDEP_TEST_ONLY_VAR", "zzz");
+        assert_eq!(parse_var("LOCKDEP_TEST_ONLY_VAR", 7, &table, &mut w), 7);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("LOCKDEP_TEST_ONLY_VAR=\"zzz\"") && w[0].contains("a|b"), "{w:?}");
+        std::env::set_var("LOCKDEP_TEST_ONLY_VAR", " B ");
+        assert_eq!(parse_var("LOCKDEP_TEST_ONLY_VAR", 7, &table, &mut w), 2);
+        assert_eq!(w.len(), 1);
+    }
+
+    #[test]
+    fn default_report_dir_is_absolute() {
+        assert!(Config::new().report_dir.is_absolute());
+    }
 }

@@ -1,24 +1,21 @@
-//! The process-wide validator behind the lock types: thread-local held-lock stacks, report
-//! emission (stderr, report file, panic).
+//! The process-wide validator behind the lock types: the instance, the thread-local held-lock
+//! stacks, and the start-up / thread-exit / process-exit hooks.
+//!
+//! Functions here update a thread's stack and return the reports found; they never print or
+//! panic. The hook layer ([`crate::hook`]) hands the reports to the sink after the stack's
+//! borrow has ended.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::{Arc, LazyLock};
 
-use crate::class::ClassId;
-use crate::config::{self, OnReport};
+use crate::class::{ClassDesc, ClassId};
+use crate::config;
 use crate::held::{HeldStack, SiteRef};
-use crate::report::{self, Report};
+use crate::report::{Mode, Report};
 use crate::validator::{AcquireReq, Validator};
-use crate::witness::Capture;
 
-static VALIDATOR: LazyLock<Validator> = LazyLock::new(|| {
-    let c = config::config();
-    Validator::new(match (c.backtraces, c.backtraces_always) {
-        (false, _) => Capture::Off,
-        (true, false) => Capture::NewChains,
-        (true, true) => Capture::Always,
-    })
-});
+static VALIDATOR: LazyLock<Validator> =
+    LazyLock::new(|| Validator::new(config::config().backtrace));
 
 /// Set when every acquisition and release must take the slow path (trace recording, or a
 /// backtrace at every acquisition).
@@ -41,6 +38,11 @@ pub fn validator() -> &'static Validator {
     &VALIDATOR
 }
 
+/// The class id of `desc` in the process-wide validator (registered on first use).
+pub(crate) fn register(desc: ClassDesc) -> ClassId {
+    VALIDATOR.register_class(desc)
+}
+
 pub(crate) fn thread_name() -> Arc<str> {
     let fresh = || -> Arc<str> {
         let t = std::thread::current();
@@ -59,18 +61,14 @@ pub(crate) fn thread_name() -> Arc<str> {
     .unwrap_or_else(|_| "<exiting thread>".into())
 }
 
-/// Runs `f` on this thread's stack; `None` when re-entered or validation is off.
+/// Runs `f` on this thread's stack; `None` when re-entered or the thread-local is gone.
 #[inline]
 fn with_stack<R>(f: impl FnOnce(&mut HeldStack) -> R) -> Option<R> {
-    if config::on_report() == OnReport::Off {
-        return None;
-    }
     STACK.try_with(|s| s.try_borrow_mut().ok().map(|mut s| f(&mut s))).ok().flatten()
 }
 
 thread_local! {
-    static EXIT_GUARD_ARMED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    static IN_THREAD_EXIT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static EXIT_GUARD_ARMED: Cell<bool> = const { Cell::new(false) };
     static EXIT_GUARD: ExitGuard = ExitGuard { name: thread_name() };
 }
 
@@ -81,12 +79,10 @@ struct ExitGuard {
 
 impl Drop for ExitGuard {
     fn drop(&mut self) {
-        let _ = IN_THREAD_EXIT.try_with(|f| f.set(true));
+        crate::sink::enter_teardown();
         let name = self.name.clone();
-        let _ = with_stack(|s| {
-            let reports = VALIDATOR.held_at_exit(s, &|| name.clone());
-            emit(&reports);
-        });
+        let reports = with_stack(|s| VALIDATOR.held_at_exit(s, &|| name.clone()));
+        crate::sink::emit(&VALIDATOR, &reports.unwrap_or_default());
     }
 }
 
@@ -106,36 +102,28 @@ fn arm_exit_guard() {
     }
 }
 
-/// Whether reports should panic the current thread now (never while unwinding or inside a
-/// thread-exit destructor, where a panic would abort).
-fn should_panic() -> bool {
-    config::on_report() == OnReport::Panic
-        && !std::thread::panicking()
-        && !IN_THREAD_EXIT.try_with(|f| f.get()).unwrap_or(true)
-}
-
 /// Process start-up: reads the configuration and opens the trace file.
+#[cfg(not(any(feature = "off", miri)))]
 #[ctor::ctor]
 fn startup() {
     let c = config::config();
-    crate::recorder::init();
-    if crate::recorder::enabled() || (c.backtraces && c.backtraces_always) {
+    crate::recorder::init(c.trace.as_deref());
+    if crate::recorder::enabled() || c.backtrace == config::Backtrace::Always {
         FORCE_SLOW.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
 /// Process exit (also after `std::process::exit` and a panic in `main`): reports locks the
 /// exiting thread holds, writes the process's report file, flushes the trace.
+#[cfg(not(any(feature = "off", miri)))]
 #[ctor::dtor]
 fn shutdown() {
-    let _ = IN_THREAD_EXIT.try_with(|f| f.set(true));
-    if config::on_report() != OnReport::Off {
-        let _ = with_stack(|s| {
-            let reports = VALIDATOR.held_at_exit(s, &thread_name);
-            emit(&reports);
-        });
+    crate::sink::enter_teardown();
+    if config::on_report() != config::OnReport::Off {
+        let reports = with_stack(|s| VALIDATOR.held_at_exit(s, &thread_name));
+        crate::sink::emit(&VALIDATOR, &reports.unwrap_or_default());
         if VALIDATOR.has_classes() {
-            if let Err(e) = write_report_file() {
+            if let Err(e) = crate::sink::write_report_file(&VALIDATOR) {
                 eprintln!("lockdep: could not write the report file: {e}");
             }
         }
@@ -143,92 +131,45 @@ fn shutdown() {
     crate::recorder::flush();
 }
 
-fn program() -> String {
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "process".into())
+/// What an acquisition on the slow path gave: whether it is tracked (pushed on the held
+/// stack) and the reports it raised.
+pub(crate) struct Acquired {
+    pub tracked: bool,
+    pub reports: Vec<Report>,
 }
 
-/// Where this process writes its report file.
-pub fn report_path() -> std::path::PathBuf {
-    config::report_dir().join(format!("{}-{}.json", program(), std::process::id()))
-}
-
-/// Writes the process's report document atomically; returns where.
-pub fn write_report_file() -> std::io::Result<std::path::PathBuf> {
-    let path = report_path();
-    let mut doc = VALIDATOR.document(&program());
-    doc.pid = Some(std::process::id());
-    for r in &mut doc.reports {
-        r.reproduce.get_or_insert_with(|| format!("lockdep-report show {}", path.display()));
-    }
-    doc.write_atomic(&path)?;
-    Ok(path)
-}
-
-/// Prints reports and updates the report file. Returns true when the caller must panic.
-fn emit(reports: &[Report]) -> bool {
-    if reports.is_empty() {
-        return false;
-    }
-    let path = write_report_file();
-    for r in reports {
-        let mut text = report::render_report(r);
-        match &path {
-            Ok(p) => text.push_str(&format!("report file: {}\n", p.display())),
-            Err(e) => text.push_str(&format!("lockdep: could not write the report file: {e}\n")),
-        }
-        eprint!("{text}");
-    }
-    should_panic()
-}
-
-fn panic_with(reports: &[Report]) -> ! {
-    let first = &reports[0];
-    panic!("lockdep: {} ({}): {}", first.title, first.fingerprint(), first.message)
-}
-
-/// Validates and records a blocking or try acquisition; panics (in panic mode) before the
-/// caller takes the lock. Returns whether the acquisition is tracked.
-#[inline]
-pub(crate) fn acquire(req: AcquireReq) -> bool {
+/// Validates and records a blocking or try acquisition. With `refuse` (panic mode) an
+/// acquisition that raises a report is not kept on the stack: the caller will not take it.
+pub(crate) fn acquire(req: AcquireReq, refuse: bool) -> Acquired {
     let r = with_stack(|s| {
         if s.len() == 0 {
             arm_exit_guard();
         }
         if crate::recorder::enabled() {
-            crate::recorder::acquire(
-                &req,
-                &thread_name(),
-                req.nest_lock.and_then(|n| s.find(n).map(|i| s.entries()[i].class)),
-            );
+            let nest = req.nest_lock.and_then(|n| s.find(n).map(|i| s.entries()[i].class));
+            crate::recorder::acquire(&VALIDATOR, &req, &thread_name(), nest);
         }
+        let before = s.len();
         let reports = VALIDATOR.acquire(s, &thread_name, req);
-        if !reports.is_empty() && emit(&reports) {
+        let mut tracked = s.len() > before;
+        if tracked && refuse && !reports.is_empty() {
             s.pop();
-            return Err(reports);
+            tracked = false;
         }
-        Ok(())
+        Acquired { tracked, reports }
     });
-    match r {
-        None => false,
-        Some(Ok(())) => true,
-        Some(Err(reports)) => panic_with(&reports),
-    }
+    r.unwrap_or(Acquired { tracked: false, reports: Vec::new() })
 }
 
 /// The hot path of an acquisition: a chain seen before, recording off, the thread's exit
 /// check armed. Takes scalars rather than an [`AcquireReq`] so nothing is spilled and
-/// re-read. Returns false when not handled here: the caller then takes [`acquire`]. The
-/// caller has checked that validation is on.
+/// re-read. Returns false when not handled here: the caller then takes [`acquire`].
 #[inline]
-#[cfg_attr(feature = "off", allow(dead_code))]
 pub(crate) fn acquire_seen(
     instance: usize,
     class: ClassId,
     subclass: u32,
-    mode: crate::report::Mode,
+    mode: Mode,
     trylock: bool,
     site: &'static std::panic::Location<'static>,
 ) -> bool {
@@ -257,7 +198,6 @@ pub(crate) fn acquire_seen(
 /// The hot path of a release: the lock is the top of the held stack (LIFO release), recording
 /// off. Returns false when not handled here: the caller then takes [`release`].
 #[inline]
-#[cfg_attr(feature = "off", allow(dead_code))]
 pub(crate) fn release_top(instance: usize) -> bool {
     if force_slow() {
         return false;
@@ -270,91 +210,69 @@ pub(crate) fn release_top(instance: usize) -> bool {
         .unwrap_or(false)
 }
 
-/// Runs `f` on this thread's held stack (read-only); `None` when validation is off.
+/// Runs `f` on this thread's held stack (read-only); `None` when re-entered.
 pub(crate) fn inspect<R>(f: impl FnOnce(&HeldStack) -> R) -> Option<R> {
     with_stack(|s| f(s))
 }
 
-/// Emits `reports` and panics when the configuration says so.
-pub(crate) fn raise(reports: Vec<Report>) {
-    if emit(&reports) {
-        panic_with(&reports);
-    }
-}
-
 /// Validates an acquisition that may happen (the kernel's `might_lock`) without keeping it.
-pub(crate) fn might_acquire(req: AcquireReq) {
-    let r = with_stack(|s| {
+pub(crate) fn might_acquire(req: AcquireReq) -> Vec<Report> {
+    with_stack(|s| {
         let before = s.len();
         let reports = VALIDATOR.acquire(s, &thread_name, req);
         if s.len() > before {
             s.pop();
         }
         reports
-    });
-    if let Some(reports) = r {
-        raise(reports);
-    }
+    })
+    .unwrap_or_default()
 }
 
-/// Records a release, downgrade or free of `instance` (`op` names it in a recorded trace):
-/// `check` runs on this thread's stack, and its reports are raised with this thread's own
-/// reports (emitted, then a panic when the configuration says so).
+/// Records a release, downgrade or free of `instance` (`op` names it in a recorded trace)
+/// and runs `check` on this thread's stack.
 fn record_and_check(
     op: &str,
     instance: usize,
     class: ClassId,
     site: SiteRef,
     check: impl FnOnce(&mut HeldStack) -> Vec<Report>,
-) {
-    let reports = with_stack(|s| {
+) -> Vec<Report> {
+    with_stack(|s| {
         if crate::recorder::enabled() {
-            crate::recorder::other(op, instance, class, &thread_name(), site);
+            crate::recorder::other(&VALIDATOR, op, instance, class, &thread_name(), site);
         }
         check(s)
-    });
-    if let Some(reports) = reports.filter(|r| !r.is_empty()) {
-        raise(reports);
-    }
+    })
+    .unwrap_or_default()
 }
 
 /// Records a release.
-#[inline]
-pub(crate) fn release(instance: usize, class: ClassId, site: SiteRef) {
+pub(crate) fn release(instance: usize, class: ClassId, site: SiteRef) -> Vec<Report> {
     record_and_check("release", instance, class, site, |s| {
         VALIDATOR.release(s, &thread_name, instance, class, site)
-    });
+    })
 }
 
 /// Records a downgrade (write -> downgraded reader).
-pub(crate) fn downgrade(instance: usize, class: ClassId, site: SiteRef) {
+pub(crate) fn downgrade(instance: usize, class: ClassId, site: SiteRef) -> Vec<Report> {
     record_and_check("downgrade", instance, class, site, |s| {
         VALIDATOR.downgrade(s, &thread_name, instance, class, site)
-    });
+    })
 }
 
 /// Records that a lock instance is freed.
-pub(crate) fn free(instance: usize, class: ClassId, site: SiteRef) {
+pub(crate) fn free(instance: usize, class: ClassId, site: SiteRef) -> Vec<Report> {
     record_and_check("free", instance, class, site, |s| {
         VALIDATOR.free(s, &thread_name, instance, site)
-    });
+    })
 }
 
-/// Reports locks still held by the current thread (`held_at_exit`) and forgets them. Called
-/// by the test harness at the end of a test thread; safe during thread exit.
-pub fn check_held_at_exit() {
-    let _ = with_stack(|s| {
-        let reports = VALIDATOR.held_at_exit(s, &thread_name);
-        emit(&reports);
-    });
+/// Reports locks still held by the current thread (`held_at_exit`) and forgets them.
+pub(crate) fn held_at_exit() -> Vec<Report> {
+    with_stack(|s| VALIDATOR.held_at_exit(s, &thread_name)).unwrap_or_default()
 }
 
 /// Number of locks the current thread holds, as the validator sees them.
-pub fn held_count() -> usize {
+pub(crate) fn held_count() -> usize {
     STACK.try_with(|s| s.try_borrow().map(|s| s.len()).unwrap_or(0)).unwrap_or(0)
-}
-
-/// Every report the process-wide validator has produced so far.
-pub fn reports() -> Vec<Report> {
-    VALIDATOR.reports()
 }

@@ -143,7 +143,6 @@ impl HeldStack {
 
     /// Pops the top entry if it is `instance` (the usual, LIFO release); O(1).
     #[inline]
-    #[cfg_attr(feature = "off", allow(dead_code))]
     pub fn pop_if_top(&mut self, instance: usize) -> bool {
         if self.len != 0 && self.entries[self.len - 1].instance == instance {
             self.len -= 1;

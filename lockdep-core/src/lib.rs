@@ -20,23 +20,40 @@
 //! Configuration comes from the environment (`LOCKDEP`, `LOCKDEP_REPORT_DIR`,
 //! `LOCKDEP_BACKTRACE`); see [`Config`].
 
-mod assertions;
-mod chain_cache;
-mod class;
+// Layers, bottom to top; a module imports only from the layers below it:
+// vocabulary and configuration -> classes, held stacks, chain cache -> graph -> rule engine ->
+// validator -> sink -> process-wide instance -> hook layer -> lock types and user API.
 mod config;
-mod global;
-mod graph;
-mod held;
-mod raw;
-mod recorder;
 pub mod report;
+
+mod chain_cache;
+#[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
+mod class;
+mod held;
+mod witness;
+
+mod graph;
+mod rule_engine;
+pub mod trace;
+#[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
+mod validator;
+
+#[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
+mod global;
+#[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
+mod recorder;
+#[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
+mod sink;
+
+mod hook;
+
+mod api;
+mod assertions;
+mod raw;
 pub mod rules;
 mod sync;
 mod test_support;
-pub mod trace;
 mod tracked;
-mod validator;
-mod witness;
 
 extern crate self as lockdep_core;
 
@@ -55,15 +72,17 @@ pub mod __private {
 
 pub use test_support::test_report_path;
 
+pub use api::{check_held_at_exit, held_count, report_path, reports, write_report_file};
 pub use assertions::{
     assert_exclusive, assert_held, assert_held_read, assert_held_write, assert_not_held,
     assert_state, might_lock, might_lock_read, with_held,
 };
 pub use class::{ClassId, LockClassKey};
-pub use config::{config, on_report, report_dir, set_on_report, set_report_dir, Config, OnReport};
-pub use global::{
-    check_held_at_exit, held_count, report_path, reports, validator, write_report_file,
+pub use config::{
+    config, on_report, report_dir, set_on_report, set_report_dir, Backtrace, Config, OnReport,
+    SameClass,
 };
+pub use global::validator;
 pub use held::MAX_DEPTH;
 pub use raw::LockMap;
 pub use report::{Kind, Mode};

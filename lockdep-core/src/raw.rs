@@ -3,11 +3,9 @@
 
 use std::panic::Location;
 
-use crate::class::{ClassRef, LockClassKey};
-use crate::config::{self, OnReport};
-use crate::held::SiteRef;
+use crate::class::LockClassKey;
+use crate::hook::{self, LockClass};
 use crate::report::{Mode, WaitKind};
-use crate::validator::AcquireReq;
 
 /// A lock-dependency map for a home-made lock (the kernel's `struct lockdep_map`).
 ///
@@ -31,30 +29,31 @@ use crate::validator::AcquireReq;
 /// map.release();
 /// ```
 pub struct LockMap {
-    class: ClassRef,
+    class: LockClass,
 }
 
 impl LockMap {
     /// A map whose class is the caller's location (a sleeping lock).
     #[track_caller]
     pub const fn new() -> LockMap {
-        LockMap { class: ClassRef::at_caller(WaitKind::Sleeping) }
+        LockMap { class: LockClass::at_caller(WaitKind::Sleeping) }
     }
 
     /// A map of the class `key` (a sleeping lock).
     pub const fn with_key(key: &'static LockClassKey) -> LockMap {
-        LockMap { class: ClassRef::keyed(key, WaitKind::Sleeping) }
+        LockMap { class: LockClass::keyed(key, WaitKind::Sleeping) }
     }
 
     /// A map of the class `key` for a lock whose waiters spin.
     pub const fn spinning(key: &'static LockClassKey) -> LockMap {
-        LockMap { class: ClassRef::keyed(key, WaitKind::Spinning) }
+        LockMap { class: LockClass::keyed(key, WaitKind::Spinning) }
     }
 
     fn instance(&self) -> usize {
         self as *const Self as usize
     }
 
+    #[track_caller]
     fn note(
         &self,
         mode: Mode,
@@ -63,19 +62,8 @@ impl LockMap {
         nest: Option<&LockMap>,
         site: &'static Location<'static>,
     ) {
-        if config::on_report() == OnReport::Off {
-            return;
-        }
-        let class = self.class.resolve(crate::global::validator());
-        crate::global::acquire(AcquireReq {
-            instance: self.instance(),
-            class,
-            subclass,
-            mode,
-            trylock,
-            site: SiteRef::Static(site),
-            nest_lock: nest.map(LockMap::instance),
-        });
+        let nest = nest.map(LockMap::instance);
+        hook::acquire_annotated(&self.class, self.instance(), mode, subclass, trylock, nest, site);
     }
 
     /// Records a blocking acquisition in `mode` (call before waiting).
@@ -107,31 +95,19 @@ impl LockMap {
     /// Records the release.
     #[track_caller]
     pub fn release(&self) {
-        if config::on_report() == OnReport::Off {
-            return;
-        }
-        let class = self.class.resolve(crate::global::validator());
-        crate::global::release(self.instance(), class, SiteRef::Static(Location::caller()));
+        hook::release_annotated(&self.class, self.instance(), Location::caller());
     }
 
     /// Records a downgrade of a write hold to a downgraded read hold.
     #[track_caller]
     pub fn downgrade(&self) {
-        if config::on_report() == OnReport::Off {
-            return;
-        }
-        let class = self.class.resolve(crate::global::validator());
-        crate::global::downgrade(self.instance(), class, SiteRef::Static(Location::caller()));
+        hook::downgrade_annotated(&self.class, self.instance(), Location::caller());
     }
 
     /// Records that the lock is freed or re-initialised (reported if this thread holds it).
     #[track_caller]
     pub fn free(&self) {
-        if config::on_report() == OnReport::Off {
-            return;
-        }
-        let class = self.class.resolve(crate::global::validator());
-        crate::global::free(self.instance(), class, SiteRef::Static(Location::caller()));
+        hook::free(&self.class, self.instance(), Location::caller());
     }
 
     /// The class name.

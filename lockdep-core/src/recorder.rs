@@ -11,19 +11,19 @@ use std::sync::{Mutex, OnceLock};
 
 use crate::held::SiteRef;
 use crate::report::{Mode, WaitKind};
-use crate::validator::AcquireReq;
+use crate::validator::{AcquireReq, Validator};
 
 static ON: AtomicBool = AtomicBool::new(false);
 static OUT: OnceLock<Mutex<BufWriter<File>>> = OnceLock::new();
 
-/// Opens the trace file named by `LOCKDEP_TRACE`, if any. Called once at start-up.
-pub(crate) fn init() {
-    let Some(path) = std::env::var_os("LOCKDEP_TRACE").filter(|p| !p.is_empty()) else { return };
-    let path = std::path::PathBuf::from(path);
+/// Opens the trace file (the configuration's `trace`), if any. Called once at start-up.
+#[cfg_attr(miri, expect(dead_code, reason = "no start-up hook under Miri"))]
+pub(crate) fn init(path: Option<&std::path::Path>) {
+    let Some(path) = path else { return };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         let _ = std::fs::create_dir_all(dir);
     }
-    match File::create(&path) {
+    match File::create(path) {
         Ok(f) => {
             let _ = OUT.set(Mutex::new(BufWriter::new(f)));
             ON.store(true, Ordering::Release);
@@ -56,8 +56,12 @@ fn lock_name(class: &str, instance: usize) -> String {
 }
 
 /// Records an acquisition (blocking or try).
-pub(crate) fn acquire(req: &AcquireReq, thread: &str, nest_class: Option<crate::ClassId>) {
-    let v = crate::global::validator();
+pub(crate) fn acquire(
+    v: &Validator,
+    req: &AcquireReq,
+    thread: &str,
+    nest_class: Option<crate::ClassId>,
+) {
     let class = v.class_name(req.class);
     let mut ev = serde_json::json!({
         "thread": thread,
@@ -82,8 +86,15 @@ pub(crate) fn acquire(req: &AcquireReq, thread: &str, nest_class: Option<crate::
 }
 
 /// Records a release, downgrade or free of `instance` (of class `class`).
-pub(crate) fn other(op: &str, instance: usize, class: crate::ClassId, thread: &str, s: SiteRef) {
-    let class = crate::global::validator().class_name(class);
+pub(crate) fn other(
+    v: &Validator,
+    op: &str,
+    instance: usize,
+    class: crate::ClassId,
+    thread: &str,
+    s: SiteRef,
+) {
+    let class = v.class_name(class);
     let mut ev = serde_json::json!({
         "thread": thread,
         "op": op,
@@ -97,6 +108,7 @@ pub(crate) fn other(op: &str, instance: usize, class: crate::ClassId, thread: &s
 }
 
 /// Flushes the trace file (at exit).
+#[cfg_attr(miri, expect(dead_code, reason = "no exit hook under Miri"))]
 pub(crate) fn flush() {
     if let Some(out) = OUT.get() {
         let _ = out.lock().unwrap_or_else(|e| e.into_inner()).flush();

@@ -2,15 +2,16 @@
 //! file, and failing the test with the rendered reports.
 
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::config::{self, OnReport};
+use crate::hook;
 use crate::report::{render_report, Report};
 
 /// Threads currently running a lockdep test (their names).
 static ACTIVE: Mutex<Vec<String>> = Mutex::new(Vec::new());
-static IN_PANIC_MODE: AtomicUsize = AtomicUsize::new(0);
+/// Tests running in panic mode, and the reaction to reports to restore after the last one.
+static IN_PANIC_MODE: Mutex<(usize, OnReport)> = Mutex::new((0, OnReport::Warn));
 
 fn file_name(test: &str) -> String {
     test.chars()
@@ -25,21 +26,27 @@ pub fn test_report_path(test: &str) -> std::path::PathBuf {
 
 /// Runs `f` as the lockdep test `name`. Used by the `#[lockdep_core::test]` expansion.
 pub fn run_test<R>(name: &str, f: impl FnOnce() -> R) -> R {
-    if config::config().on_report == OnReport::Off {
+    if !hook::tracing() {
         return f();
     }
-    let thread = crate::global::thread_name().to_string();
+    let thread = hook::thread_name();
     ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).push(thread.clone());
-    IN_PANIC_MODE.fetch_add(1, Ordering::SeqCst);
-    config::set_on_report(OnReport::Panic);
-    let start = crate::global::validator().reports().len();
+    {
+        let mut p = IN_PANIC_MODE.lock().unwrap_or_else(|e| e.into_inner());
+        if p.0 == 0 {
+            p.1 = config::on_report();
+        }
+        p.0 += 1;
+        config::set_on_report(OnReport::Panic);
+    }
+    let start = hook::reports().len();
 
     let result = catch_unwind(AssertUnwindSafe(f));
-    crate::global::check_held_at_exit();
+    hook::check_held_at_exit();
 
     let mine: Vec<Report> = {
         let mut active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
-        let all = crate::global::validator().reports();
+        let all = hook::reports();
         let mine = all[start.min(all.len())..]
             .iter()
             .filter(|r| r.thread == thread || !active.contains(&r.thread))
@@ -50,18 +57,16 @@ pub fn run_test<R>(name: &str, f: impl FnOnce() -> R) -> R {
         }
         mine
     };
-    if IN_PANIC_MODE.fetch_sub(1, Ordering::SeqCst) == 1 {
-        config::set_on_report(config::config().on_report);
+    {
+        let mut p = IN_PANIC_MODE.lock().unwrap_or_else(|e| e.into_inner());
+        p.0 -= 1;
+        if p.0 == 0 {
+            config::set_on_report(p.1);
+        }
     }
 
     let path = test_report_path(name);
-    let mut doc = crate::global::validator().document(name);
-    doc.pid = Some(std::process::id());
-    doc.reports = mine.clone();
-    for r in &mut doc.reports {
-        r.reproduce = Some(format!("lockdep-report show {}", path.display()));
-    }
-    if let Err(e) = doc.write_atomic(&path) {
+    if let Err(e) = hook::write_test_report(&path, name, &mine) {
         eprintln!("lockdep: could not write {}: {e}", path.display());
     }
 

@@ -83,16 +83,8 @@ pub(crate) fn site(r: SiteRef, interned: &[Site]) -> Option<Site> {
     }
 }
 
-/// When backtraces are captured.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Capture {
-    /// Never (trace replay).
-    Off,
-    /// When an acquisition makes a new chain (the slow path only).
-    NewChains,
-    /// At every acquisition (opt-in diagnostics: every acquisition takes the slow path).
-    Always,
-}
+/// When backtraces are captured: the configuration's [`Backtrace`](crate::Backtrace).
+pub(crate) type Capture = crate::config::Backtrace;
 
 /// The captured backtraces of a validator, by index + 1. A trace an edge witness refers to is
 /// pinned for good; in `Always` mode the others are freed when their acquisition is released,

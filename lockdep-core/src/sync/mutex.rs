@@ -3,10 +3,10 @@
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::panic::Location;
 
-use super::{note_acquire, note_release, NotSend};
-use crate::class::{ClassRef, LockClassKey};
+use super::NotSend;
+use crate::class::LockClassKey;
+use crate::hook::{self, LockClass};
 use crate::report::{Mode, WaitKind};
 
 /// A mutual-exclusion lock whose acquisitions are validated.
@@ -34,7 +34,7 @@ use crate::report::{Mode, WaitKind};
 /// - New chain: a backtrace capture and a graph search under the validator's lock.
 pub struct Mutex<T: ?Sized, R = parking_lot::RawMutex> {
     pub(crate) raw: R,
-    pub(crate) class: ClassRef,
+    pub(crate) class: LockClass,
     data: UnsafeCell<T>,
 }
 
@@ -49,7 +49,7 @@ impl<T> Mutex<T> {
     pub const fn new(val: T) -> Mutex<T> {
         Mutex::from_parts(
             <parking_lot::RawMutex as lock_api::RawMutex>::INIT,
-            ClassRef::at_caller(WaitKind::Sleeping),
+            LockClass::at_caller(WaitKind::Sleeping),
             val,
         )
     }
@@ -58,7 +58,7 @@ impl<T> Mutex<T> {
     pub const fn with_key(val: T, key: &'static LockClassKey) -> Mutex<T> {
         Mutex::from_parts(
             <parking_lot::RawMutex as lock_api::RawMutex>::INIT,
-            ClassRef::keyed(key, WaitKind::Sleeping),
+            LockClass::keyed(key, WaitKind::Sleeping),
             val,
         )
     }
@@ -68,15 +68,15 @@ impl<T, R: lock_api::RawMutex> Mutex<T, R> {
     /// A new unlocked mutex over the raw lock `R`, whose class is the caller's location.
     #[track_caller]
     pub const fn new_raw(val: T) -> Mutex<T, R> {
-        Mutex::from_parts(R::INIT, ClassRef::at_caller(WaitKind::Sleeping), val)
+        Mutex::from_parts(R::INIT, LockClass::at_caller(WaitKind::Sleeping), val)
     }
 
     /// A new unlocked mutex over the raw lock `R`, of the class `key`.
     pub const fn new_raw_with_key(val: T, key: &'static LockClassKey) -> Mutex<T, R> {
-        Mutex::from_parts(R::INIT, ClassRef::keyed(key, WaitKind::Sleeping), val)
+        Mutex::from_parts(R::INIT, LockClass::keyed(key, WaitKind::Sleeping), val)
     }
 
-    pub(crate) const fn from_parts(raw: R, class: ClassRef, val: T) -> Mutex<T, R> {
+    pub(crate) const fn from_parts(raw: R, class: LockClass, val: T) -> Mutex<T, R> {
         Mutex { raw, class, data: UnsafeCell::new(val) }
     }
 
@@ -101,14 +101,7 @@ impl<T: ?Sized, R: lock_api::RawMutex> Mutex<T, R> {
     /// class (the kernel's `mutex_lock_nested`).
     #[track_caller]
     pub fn lock_nested(&self, subclass: u32) -> MutexGuard<'_, T, R> {
-        let tracked = note_acquire(
-            &self.class,
-            self.instance(),
-            Mode::Write,
-            subclass,
-            false,
-            Location::caller(),
-        );
+        let tracked = hook::lock(&self.class, self.instance(), Mode::Write, subclass);
         self.raw.lock();
         MutexGuard { lock: self, tracked, _not_send: NotSend::default() }
     }
@@ -119,8 +112,11 @@ impl<T: ?Sized, R: lock_api::RawMutex> Mutex<T, R> {
         if !self.raw.try_lock() {
             return None;
         }
-        let tracked =
-            note_acquire(&self.class, self.instance(), Mode::Write, 0, true, Location::caller());
+        let undo = || {
+            // SAFETY: the try above took the raw lock and no guard exists yet.
+            unsafe { self.raw.unlock() }
+        };
+        let tracked = hook::locked_by_try(&self.class, self.instance(), Mode::Write, undo);
         Some(MutexGuard { lock: self, tracked, _not_send: NotSend::default() })
     }
 
@@ -177,11 +173,11 @@ impl<T: ?Sized, R: lock_api::RawMutex> DerefMut for MutexGuard<'_, T, R> {
 
 impl<T: ?Sized, R: lock_api::RawMutex> Drop for MutexGuard<'_, T, R> {
     fn drop(&mut self) {
-        if self.tracked {
-            note_release(&self.lock.class, self.lock.instance());
-        }
         // SAFETY: this guard acquired the raw lock and releases it exactly once.
         unsafe { self.lock.raw.unlock() };
+        if self.tracked {
+            hook::release(&self.lock.class, self.lock.instance());
+        }
     }
 }
 

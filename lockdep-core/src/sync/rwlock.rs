@@ -1,11 +1,10 @@
 //! [`RwLock`]: a traced reader-writer lock whose readers are recursive.
 
 use std::fmt;
-use std::panic::Location;
 
-use super::note_acquire;
 use super::rwsem::{ReadGuard, RwSem, WriteGuard};
 use crate::class::LockClassKey;
+use crate::hook;
 use crate::report::Mode;
 
 /// A reader-writer lock with recursive readers (like the kernel's `rwlock_t` read side): a
@@ -57,14 +56,7 @@ impl<T: ?Sized, R: lock_api::RawRwLockRecursive> RwLock<T, R> {
     /// Acquires a recursive shared hold.
     #[track_caller]
     pub fn read(&self) -> ReadGuard<'_, T, R> {
-        let tracked = note_acquire(
-            &self.inner.class,
-            self.inner.instance(),
-            Mode::RecursiveRead,
-            0,
-            false,
-            Location::caller(),
-        );
+        let tracked = hook::lock(&self.inner.class, self.inner.instance(), Mode::RecursiveRead, 0);
         self.inner.raw.lock_shared_recursive();
         self.inner.read_guard(Mode::RecursiveRead, tracked)
     }
@@ -75,13 +67,15 @@ impl<T: ?Sized, R: lock_api::RawRwLockRecursive> RwLock<T, R> {
         if !self.inner.raw.try_lock_shared_recursive() {
             return None;
         }
-        let tracked = note_acquire(
+        let undo = || {
+            // SAFETY: the try above took one shared hold and no guard exists yet.
+            unsafe { self.inner.raw.unlock_shared() }
+        };
+        let tracked = hook::locked_by_try(
             &self.inner.class,
             self.inner.instance(),
             Mode::RecursiveRead,
-            0,
-            true,
-            Location::caller(),
+            undo,
         );
         Some(self.inner.read_guard(Mode::RecursiveRead, tracked))
     }

@@ -6,9 +6,9 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 
-use super::{note_acquire, note_release, NotSend};
-use crate::class::{ClassRef, LockClassKey};
-use crate::held::SiteRef;
+use super::NotSend;
+use crate::class::LockClassKey;
+use crate::hook::{self, LockClass};
 use crate::report::{Mode, WaitKind};
 
 /// A reader-writer semaphore like the kernel's `rw_semaphore`: readers are non-recursive
@@ -33,7 +33,7 @@ use crate::report::{Mode, WaitKind};
 /// - `downgrade` turns the write guard into a read guard held in mode "downgraded".
 pub struct RwSem<T: ?Sized, R = parking_lot::RawRwLock> {
     pub(crate) raw: R,
-    pub(crate) class: ClassRef,
+    pub(crate) class: LockClass,
     pub(crate) data: UnsafeCell<T>,
 }
 
@@ -61,7 +61,7 @@ impl<T, R: lock_api::RawRwLock> RwSem<T, R> {
     pub const fn new_raw(val: T) -> RwSem<T, R> {
         RwSem {
             raw: R::INIT,
-            class: ClassRef::at_caller(WaitKind::Sleeping),
+            class: LockClass::at_caller(WaitKind::Sleeping),
             data: UnsafeCell::new(val),
         }
     }
@@ -70,7 +70,7 @@ impl<T, R: lock_api::RawRwLock> RwSem<T, R> {
     pub const fn new_raw_with_key(val: T, key: &'static LockClassKey) -> RwSem<T, R> {
         RwSem {
             raw: R::INIT,
-            class: ClassRef::keyed(key, WaitKind::Sleeping),
+            class: LockClass::keyed(key, WaitKind::Sleeping),
             data: UnsafeCell::new(val),
         }
     }
@@ -118,14 +118,7 @@ impl<T: ?Sized, R: lock_api::RawRwLock> RwSem<T, R> {
     /// `read` as subclass `subclass`.
     #[track_caller]
     pub fn read_nested(&self, subclass: u32) -> ReadGuard<'_, T, R> {
-        let tracked = note_acquire(
-            &self.class,
-            self.instance(),
-            Mode::Read,
-            subclass,
-            false,
-            Location::caller(),
-        );
+        let tracked = hook::lock(&self.class, self.instance(), Mode::Read, subclass);
         self.raw.lock_shared();
         self.read_guard(Mode::Read, tracked)
     }
@@ -139,14 +132,7 @@ impl<T: ?Sized, R: lock_api::RawRwLock> RwSem<T, R> {
     /// `write` as subclass `subclass` (e.g. the child mm's lock in fork).
     #[track_caller]
     pub fn write_nested(&self, subclass: u32) -> WriteGuard<'_, T, R> {
-        let tracked = note_acquire(
-            &self.class,
-            self.instance(),
-            Mode::Write,
-            subclass,
-            false,
-            Location::caller(),
-        );
+        let tracked = hook::lock(&self.class, self.instance(), Mode::Write, subclass);
         self.raw.lock_exclusive();
         self.write_guard(tracked)
     }
@@ -157,8 +143,11 @@ impl<T: ?Sized, R: lock_api::RawRwLock> RwSem<T, R> {
         if !self.raw.try_lock_shared() {
             return None;
         }
-        let tracked =
-            note_acquire(&self.class, self.instance(), Mode::Read, 0, true, Location::caller());
+        let undo = || {
+            // SAFETY: the try above took one shared hold and no guard exists yet.
+            unsafe { self.raw.unlock_shared() }
+        };
+        let tracked = hook::locked_by_try(&self.class, self.instance(), Mode::Read, undo);
         Some(self.read_guard(Mode::Read, tracked))
     }
 
@@ -168,8 +157,11 @@ impl<T: ?Sized, R: lock_api::RawRwLock> RwSem<T, R> {
         if !self.raw.try_lock_exclusive() {
             return None;
         }
-        let tracked =
-            note_acquire(&self.class, self.instance(), Mode::Write, 0, true, Location::caller());
+        let undo = || {
+            // SAFETY: the try above took the exclusive hold and no guard exists yet.
+            unsafe { self.raw.unlock_exclusive() }
+        };
+        let tracked = hook::locked_by_try(&self.class, self.instance(), Mode::Write, undo);
         Some(self.write_guard(tracked))
     }
 
@@ -200,7 +192,7 @@ impl<T: ?Sized, R: lock_api::RawRwLock> fmt::Debug for RwSem<T, R> {
 #[must_use = "if unused the lock will immediately unlock"]
 pub struct ReadGuard<'a, T: ?Sized, R: lock_api::RawRwLock = parking_lot::RawRwLock> {
     raw: &'a R,
-    class: &'a ClassRef,
+    class: &'a LockClass,
     data: &'a UnsafeCell<T>,
     instance: usize,
     tracked: bool,
@@ -228,11 +220,11 @@ impl<T: ?Sized, R: lock_api::RawRwLock> Deref for ReadGuard<'_, T, R> {
 
 impl<T: ?Sized, R: lock_api::RawRwLock> Drop for ReadGuard<'_, T, R> {
     fn drop(&mut self) {
-        if self.tracked {
-            note_release(self.class, self.instance);
-        }
         // SAFETY: this guard owns one shared hold of the raw lock.
         unsafe { self.raw.unlock_shared() };
+        if self.tracked {
+            hook::release(self.class, self.instance);
+        }
     }
 }
 
@@ -240,7 +232,7 @@ impl<T: ?Sized, R: lock_api::RawRwLock> Drop for ReadGuard<'_, T, R> {
 #[must_use = "if unused the lock will immediately unlock"]
 pub struct WriteGuard<'a, T: ?Sized, R: lock_api::RawRwLock = parking_lot::RawRwLock> {
     raw: &'a R,
-    class: &'a ClassRef,
+    class: &'a LockClass,
     data: &'a UnsafeCell<T>,
     instance: usize,
     tracked: bool,
@@ -258,8 +250,7 @@ impl<'a, T: ?Sized, R: lock_api::RawRwLockDowngrade> WriteGuard<'a, T, R> {
     pub fn downgrade(self) -> ReadGuard<'a, T, R> {
         let this = std::mem::ManuallyDrop::new(self);
         if this.tracked {
-            let class = this.class.resolve(crate::global::validator());
-            crate::global::downgrade(this.instance, class, SiteRef::Static(Location::caller()));
+            hook::downgrade(this.class, this.instance, Location::caller());
         }
         // SAFETY: we hold the lock exclusively; the write guard is not dropped (ManuallyDrop),
         // so the raw lock now has exactly one shared hold, owned by the returned guard.
@@ -293,11 +284,11 @@ impl<T: ?Sized, R: lock_api::RawRwLock> DerefMut for WriteGuard<'_, T, R> {
 
 impl<T: ?Sized, R: lock_api::RawRwLock> Drop for WriteGuard<'_, T, R> {
     fn drop(&mut self) {
-        if self.tracked {
-            note_release(self.class, self.instance);
-        }
         // SAFETY: this guard owns the exclusive hold.
         unsafe { self.raw.unlock_exclusive() };
+        if self.tracked {
+            hook::release(self.class, self.instance);
+        }
     }
 }
 

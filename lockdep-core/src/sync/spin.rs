@@ -3,7 +3,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{Mutex, MutexGuard};
-use crate::class::{ClassRef, LockClassKey};
+use crate::class::LockClassKey;
+use crate::hook::LockClass;
 use crate::report::WaitKind;
 
 /// A test-and-test-and-set spin lock implementing [`lock_api::RawMutex`].
@@ -62,7 +63,7 @@ impl<T> SpinLock<T> {
         SpinLock {
             inner: Mutex::from_parts(
                 <RawSpinLock as lock_api::RawMutex>::INIT,
-                ClassRef::at_caller(WaitKind::Spinning),
+                LockClass::at_caller(WaitKind::Spinning),
                 val,
             ),
         }
@@ -73,7 +74,7 @@ impl<T> SpinLock<T> {
         SpinLock {
             inner: Mutex::from_parts(
                 <RawSpinLock as lock_api::RawMutex>::INIT,
-                ClassRef::keyed(key, WaitKind::Spinning),
+                LockClass::keyed(key, WaitKind::Spinning),
                 val,
             ),
         }

@@ -199,7 +199,7 @@ impl Validator {
 
 /// The scenario of a broken rule: for a declared order, the ABBA it allows with a thread that
 /// follows the order; otherwise the thread's steps up to the offending acquisition.
-pub(super) fn rule_scenario(v: &crate::rules::Violation, r: &Report) -> Vec<Step> {
+pub(super) fn rule_scenario(v: &crate::rule_engine::Violation, r: &Report) -> Vec<Step> {
     let step = |t: &str, a: String| Step { thread: t.into(), action: a };
     let new = r.acquiring.as_ref().map(|a| (a.class.clone(), a.mode));
     if v.rule == "declared_order" && v.classes.len() == 2 {

@@ -13,7 +13,7 @@ use crate::class::{ClassDesc, ClassId};
 use crate::graph::{dep_type, type_names, Graph, PathStep, Witness, WitnessAcq};
 use crate::held::{chain_key, HeldLock, HeldStack, SiteRef};
 use crate::report::{self, verb, Acquisition, ChainLink, Document, Kind, Mode, Report, Site, Step};
-use crate::rules::{Held, Rule, RuleError, Rules};
+use crate::rule_engine::{Held, Rule, RuleError, Rules};
 use crate::witness::{self, Capture, Trace, TraceStore};
 
 mod explain;
@@ -53,9 +53,18 @@ pub struct Validator {
 pub(crate) type ThreadName<'a> = &'a dyn Fn() -> Arc<str>;
 
 impl Validator {
-    /// A validator with an empty graph; `capture` says when backtraces are captured (never
-    /// for replay, where there is no real stack).
-    pub(crate) fn new(capture: Capture) -> Validator {
+    /// A validator with an empty graph, of its own (tests and tools can own one; the lock
+    /// types use the process-wide instance). `capture` says when backtraces are captured
+    /// (never for replay, where there is no real stack).
+    ///
+    /// ```
+    /// use lockdep_core::{Backtrace, Validator};
+    ///
+    /// let v = Validator::new(Backtrace::Off);
+    /// v.add_order(&["outer", "inner"]).unwrap();
+    /// assert!(v.reports().is_empty());
+    /// ```
+    pub fn new(capture: crate::config::Backtrace) -> Validator {
         Validator {
             cache: ChainCache::new(),
             state: Mutex::new(State {
@@ -346,14 +355,16 @@ impl Validator {
         }
     }
 
-    pub(crate) fn add_rule(&self, rule: Rule) -> Result<(), RuleError> {
+    /// Adds a lock-class rule to this validator.
+    pub fn add_rule(&self, rule: Rule) -> Result<(), RuleError> {
         let mut st = self.lock_state();
         st.rules.add(rule)?;
         self.cache.clear();
         Ok(())
     }
 
-    pub(crate) fn add_order(&self, chain: &[&str]) -> Result<(), RuleError> {
+    /// Declares a lock order (`chain[0]` before `chain[1]` before ...) in this validator.
+    pub fn add_order(&self, chain: &[&str]) -> Result<(), RuleError> {
         let mut st = self.lock_state();
         st.rules.add_order(chain)?;
         self.cache.clear();

@@ -1,0 +1,606 @@
+//! The hook layer: the one door between the lock types and user API above it and the
+//! validator, the sink and the process-wide instance below it.
+//!
+//! Every lock type, [`LockMap`](crate::LockMap), downgrade, assertion, rule and predicate goes
+//! through these functions. With the `off` feature every body here compiles to nothing: a
+//! lock's [`LockClass`] is zero-sized (so each lock type is its raw lock plus its data), an
+//! acquisition is untracked, an assertion never fails, a rule registers nothing, and no
+//! start-up or exit hook runs. No other file tests the feature.
+
+use std::panic::Location;
+
+use crate::class::{ClassId, LockClassKey};
+use crate::report::{Mode, Report, WaitKind};
+use crate::rule_engine::{Held, Rule, RuleError};
+
+#[cfg(not(feature = "off"))]
+use crate::{
+    class::ClassRef,
+    config::{self, OnReport},
+    global,
+    held::{HeldLock, SiteRef},
+    sink,
+    validator::AcquireReq,
+};
+
+/// An acquisition or annotation site.
+pub(crate) type Site = &'static Location<'static>;
+
+/// A lock's class as the lock stores it: where it was built or its key. Zero-sized with the
+/// `off` feature.
+pub(crate) struct LockClass {
+    #[cfg(not(feature = "off"))]
+    class: ClassRef,
+}
+
+impl LockClass {
+    /// The class of a lock built at the caller's location.
+    #[track_caller]
+    pub(crate) const fn at_caller(wait: WaitKind) -> LockClass {
+        #[cfg(not(feature = "off"))]
+        {
+            LockClass { class: ClassRef::at_caller(wait) }
+        }
+        #[cfg(feature = "off")]
+        {
+            let _ = wait;
+            LockClass {}
+        }
+    }
+
+    /// The class named by `key`.
+    pub(crate) const fn keyed(key: &'static LockClassKey, wait: WaitKind) -> LockClass {
+        #[cfg(not(feature = "off"))]
+        {
+            LockClass { class: ClassRef::keyed(key, wait) }
+        }
+        #[cfg(feature = "off")]
+        {
+            let _ = (key, wait);
+            LockClass {}
+        }
+    }
+
+    /// The class id in the process-wide validator (registered on first use); `ClassId(0)`
+    /// with the `off` feature.
+    #[inline]
+    pub(crate) fn id(&self) -> ClassId {
+        #[cfg(not(feature = "off"))]
+        {
+            self.class.resolve(global::register)
+        }
+        #[cfg(feature = "off")]
+        {
+            ClassId(0)
+        }
+    }
+
+    /// The class name (construction site or key name); a fixed text with the `off` feature.
+    pub(crate) fn name(&self) -> String {
+        #[cfg(not(feature = "off"))]
+        {
+            self.class.name()
+        }
+        #[cfg(feature = "off")]
+        {
+            "(lockdep compiled out)".to_string()
+        }
+    }
+}
+
+/// An acquisition refused in panic mode: the caller leaves its raw lock as it was (releases
+/// it if a try took it), then [`raise`](Refused::raise)s.
+pub(crate) struct Refused {
+    #[cfg(not(feature = "off"))]
+    reports: Vec<Report>,
+    #[cfg(feature = "off")]
+    never: std::convert::Infallible,
+}
+
+impl Refused {
+    /// Panics with the refusal's first report, at the caller's site.
+    #[track_caller]
+    pub(crate) fn raise(self) -> ! {
+        #[cfg(not(feature = "off"))]
+        {
+            sink::panic_with(&self.reports)
+        }
+        #[cfg(feature = "off")]
+        {
+            match self.never {}
+        }
+    }
+}
+
+/// Whether validation is on right now.
+#[cfg(not(feature = "off"))]
+#[inline]
+fn validating() -> bool {
+    config::on_report() != OnReport::Off
+}
+
+/// Emits `reports` through the sink; panics when the policy says so (panic mode, not while
+/// unwinding or tearing down).
+#[cfg(not(feature = "off"))]
+#[track_caller]
+fn raise(reports: Vec<Report>) {
+    if reports.is_empty() {
+        return;
+    }
+    sink::emit(global::validator(), &reports);
+    if sink::panics_now() {
+        sink::panic_with(&reports);
+    }
+}
+
+/// An acquisition of a lock type's lock, reported *before* a blocking caller waits (or just
+/// after a try succeeded). `Ok(tracked)`: the guard must call [`release`] iff `tracked`.
+#[inline(always)]
+pub(crate) fn acquire(
+    class: &LockClass,
+    instance: usize,
+    mode: Mode,
+    subclass: u32,
+    trylock: bool,
+    site: Site,
+) -> Result<bool, Refused> {
+    #[cfg(not(feature = "off"))]
+    {
+        if !validating() {
+            return Ok(false);
+        }
+        let id = class.id();
+        // The site goes down as a thin pointer: a `SiteRef` built here would be stored in two
+        // halves and re-read whole (a store-forwarding stall on every acquisition).
+        if global::acquire_seen(instance, id, subclass, mode, trylock, site) {
+            return Ok(true);
+        }
+        acquire_slow(AcquireReq {
+            instance,
+            class: id,
+            subclass,
+            mode,
+            trylock,
+            site: SiteRef::Static(site),
+            nest_lock: None,
+        })
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (class, instance, mode, subclass, trylock, site);
+        Ok(false)
+    }
+}
+
+/// A blocking acquisition: [`acquire`], panicking at the caller's site when refused (before
+/// the caller takes its raw lock). Returns whether the guard is tracked.
+#[inline(always)]
+#[track_caller]
+pub(crate) fn lock(class: &LockClass, instance: usize, mode: Mode, subclass: u32) -> bool {
+    match acquire(class, instance, mode, subclass, false, Location::caller()) {
+        Ok(tracked) => tracked,
+        Err(refused) => refused.raise(),
+    }
+}
+
+/// A successful try: [`acquire`] after the raw lock was taken; when refused, `undo` releases
+/// the raw lock before the panic, so nothing stays locked. Returns whether the guard is
+/// tracked.
+#[inline(always)]
+#[track_caller]
+pub(crate) fn locked_by_try(
+    class: &LockClass,
+    instance: usize,
+    mode: Mode,
+    undo: impl FnOnce(),
+) -> bool {
+    match acquire(class, instance, mode, 0, true, Location::caller()) {
+        Ok(tracked) => tracked,
+        Err(refused) => {
+            undo();
+            refused.raise()
+        }
+    }
+}
+
+/// [`acquire`] for a chain not seen before (or a full stack, or recording on).
+#[cfg(not(feature = "off"))]
+#[cold]
+#[inline(never)]
+fn acquire_slow(req: AcquireReq) -> Result<bool, Refused> {
+    let refuse = sink::panics_now();
+    let got = global::acquire(req, refuse);
+    if got.reports.is_empty() {
+        return Ok(got.tracked);
+    }
+    sink::emit(global::validator(), &got.reports);
+    if refuse {
+        Err(Refused { reports: got.reports })
+    } else {
+        Ok(got.tracked)
+    }
+}
+
+/// An annotated acquisition of a home-made lock ([`LockMap`](crate::LockMap)), optionally
+/// nested under the held lock `nest`.
+#[track_caller]
+pub(crate) fn acquire_annotated(
+    class: &LockClass,
+    instance: usize,
+    mode: Mode,
+    subclass: u32,
+    trylock: bool,
+    nest: Option<usize>,
+    site: Site,
+) {
+    #[cfg(not(feature = "off"))]
+    {
+        if !validating() {
+            return;
+        }
+        let req = AcquireReq {
+            instance,
+            class: class.id(),
+            subclass,
+            mode,
+            trylock,
+            site: SiteRef::Static(site),
+            nest_lock: nest,
+        };
+        if let Err(refused) = acquire_slow(req) {
+            refused.raise();
+        }
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (class, instance, mode, subclass, trylock, nest, site);
+    }
+}
+
+/// The release of a tracked guard, called after its raw lock was released (so a report that
+/// panics here leaves nothing locked).
+#[inline(always)]
+pub(crate) fn release(class: &LockClass, instance: usize) {
+    #[cfg(not(feature = "off"))]
+    {
+        if !global::release_top(instance) {
+            release_slow(class, instance, SiteRef::None);
+        }
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (class, instance);
+    }
+}
+
+/// [`release`] of a lock that is not the top of the held stack (or recording on).
+#[cfg(not(feature = "off"))]
+#[cold]
+#[inline(never)]
+fn release_slow(class: &LockClass, instance: usize, site: SiteRef) {
+    raise(global::release(instance, class.id(), site));
+}
+
+/// An annotated release of a home-made lock.
+#[track_caller]
+pub(crate) fn release_annotated(class: &LockClass, instance: usize, site: Site) {
+    #[cfg(not(feature = "off"))]
+    {
+        if validating() {
+            release_slow(class, instance, SiteRef::Static(site));
+        }
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (class, instance, site);
+    }
+}
+
+/// A downgrade of a write hold to a downgraded read hold.
+#[track_caller]
+pub(crate) fn downgrade(class: &LockClass, instance: usize, site: Site) {
+    #[cfg(not(feature = "off"))]
+    {
+        raise(global::downgrade(instance, class.id(), SiteRef::Static(site)));
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (class, instance, site);
+    }
+}
+
+/// An annotated downgrade of a home-made lock (ignored while validation is off).
+#[track_caller]
+pub(crate) fn downgrade_annotated(class: &LockClass, instance: usize, site: Site) {
+    #[cfg(not(feature = "off"))]
+    if validating() {
+        downgrade(class, instance, site);
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (class, instance, site);
+    }
+}
+
+/// A lock instance freed or re-initialised.
+#[track_caller]
+pub(crate) fn free(class: &LockClass, instance: usize, site: Site) {
+    #[cfg(not(feature = "off"))]
+    {
+        if validating() {
+            raise(global::free(instance, class.id(), SiteRef::Static(site)));
+        }
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (class, instance, site);
+    }
+}
+
+/// An acquisition that may happen (the kernel's `might_lock`): validated, not kept.
+#[track_caller]
+pub(crate) fn might_acquire(class: &LockClass, instance: usize, mode: Mode, site: Site) {
+    #[cfg(not(feature = "off"))]
+    {
+        if validating() {
+            raise(global::might_acquire(AcquireReq {
+                instance,
+                class: class.id(),
+                subclass: 0,
+                mode,
+                trylock: false,
+                site: SiteRef::Static(site),
+                nest_lock: None,
+            }));
+        }
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (class, instance, mode, site);
+    }
+}
+
+/// This thread's hold of `instance`: `Some(Some(mode))` when held, `Some(None)` when not,
+/// `None` when nothing is being checked (validation off, or compiled out): assertions then
+/// pass.
+pub(crate) fn hold_of(instance: usize) -> Option<Option<Mode>> {
+    #[cfg(not(feature = "off"))]
+    {
+        if !validating() {
+            return None;
+        }
+        global::inspect(|s| {
+            s.entries().iter().rev().find(|e| e.instance == instance).map(|e| e.mode)
+        })
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = instance;
+        None
+    }
+}
+
+/// Raises a failed held-lock assertion on `lock` (held in `mode`, or `Write` when not held)
+/// as a `class_violation` of rule `rule`; `message` gets the class names.
+#[track_caller]
+pub(crate) fn assertion_failed(
+    lock: (usize, &LockClass),
+    mode: Mode,
+    rule: &str,
+    message: &dyn Fn(&str) -> String,
+    site: Site,
+) {
+    #[cfg(not(feature = "off"))]
+    {
+        let (instance, class) = lock;
+        let at = probe(instance, class.id(), mode, site);
+        let reports = global::inspect(|s| {
+            global::validator().assertion_failed(s, &global::thread_name, &at, rule, None, message)
+        });
+        raise(reports.unwrap_or_default());
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (lock, mode, rule, message, site);
+    }
+}
+
+#[cfg(not(feature = "off"))]
+fn probe(instance: usize, class: ClassId, mode: Mode, site: Site) -> HeldLock {
+    HeldLock {
+        instance,
+        class,
+        subclass: 0,
+        mode,
+        trylock: false,
+        nested: false,
+        site: SiteRef::Static(site),
+        trace: 0,
+        chain_key: 0,
+    }
+}
+
+/// Evaluates `f` on a view of this thread's held locks (empty when validation is off or
+/// compiled out).
+pub(crate) fn with_held<R>(f: impl FnOnce(&Held<'_>) -> R) -> R {
+    #[cfg(not(feature = "off"))]
+    {
+        let v = global::validator();
+        let names = |c: ClassId| v.class_name(c);
+        let mut f = Some(f);
+        if validating() {
+            let r = global::inspect(|s| {
+                let held = Held { entries: s.entries(), names: &names };
+                (f.take().expect("called once"))(&held)
+            });
+            if let Some(r) = r {
+                return r;
+            }
+        }
+        (f.take().expect("not called yet"))(&Held { entries: &[], names: &names })
+    }
+    #[cfg(feature = "off")]
+    {
+        f(&Held { entries: &[], names: &|_| String::new() })
+    }
+}
+
+/// Evaluates the named lock-state predicate `f` and raises a `class_violation` when it is
+/// false. Returns its value; `true` without evaluating it when nothing is being checked.
+#[track_caller]
+pub(crate) fn check_state(name: &str, f: impl FnOnce(&Held<'_>) -> bool, site: Site) -> bool {
+    #[cfg(not(feature = "off"))]
+    {
+        if !validating() {
+            return true;
+        }
+        if with_held(f) {
+            return true;
+        }
+        let reports = global::inspect(|s| {
+            let v = global::validator();
+            let classes: Vec<String> = s.entries().iter().map(|e| v.class_name(e.class)).collect();
+            let at = match s.entries().last() {
+                Some(top) => HeldLock { site: SiteRef::Static(site), trace: 0, ..*top },
+                None => probe(0, ClassId(0), Mode::Write, site),
+            };
+            let name = name.to_string();
+            v.assertion_failed(s, &global::thread_name, &at, &name, Some(classes), &|held| {
+                format!("lock-state predicate {name:?} is false (held: [{held}])")
+            })
+        });
+        raise(reports.unwrap_or_default());
+        false
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (name, f, site);
+        true
+    }
+}
+
+/// Adds `rule` to the process-wide validator.
+pub(crate) fn add_rule(rule: Rule) -> Result<(), RuleError> {
+    #[cfg(not(feature = "off"))]
+    {
+        global::validator().add_rule(rule)
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = rule;
+        Ok(())
+    }
+}
+
+/// Declares a lock order in the process-wide validator.
+pub(crate) fn add_order(chain: &[&str]) -> Result<(), RuleError> {
+    #[cfg(not(feature = "off"))]
+    {
+        global::validator().add_order(chain)
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = chain;
+        Ok(())
+    }
+}
+
+/// Reports (and forgets) the locks this thread still holds, as `held_at_exit`; never panics.
+pub(crate) fn check_held_at_exit() {
+    #[cfg(not(feature = "off"))]
+    {
+        sink::emit(global::validator(), &global::held_at_exit());
+    }
+}
+
+/// Number of locks this thread holds, as the validator sees them (0 when compiled out).
+pub(crate) fn held_count() -> usize {
+    #[cfg(not(feature = "off"))]
+    {
+        global::held_count()
+    }
+    #[cfg(feature = "off")]
+    {
+        0
+    }
+}
+
+/// Every report the process-wide validator has produced so far (none when compiled out).
+pub(crate) fn reports() -> Vec<Report> {
+    #[cfg(not(feature = "off"))]
+    {
+        global::validator().reports()
+    }
+    #[cfg(feature = "off")]
+    {
+        Vec::new()
+    }
+}
+
+/// Writes the process's report file now; an error when compiled out (no file is written).
+pub(crate) fn write_report_file() -> std::io::Result<std::path::PathBuf> {
+    #[cfg(not(feature = "off"))]
+    {
+        sink::write_report_file(global::validator())
+    }
+    #[cfg(feature = "off")]
+    {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "lockdep is compiled out (the `off` feature): no report file",
+        ))
+    }
+}
+
+/// Where this process writes its report file.
+pub(crate) fn report_path() -> std::path::PathBuf {
+    #[cfg(not(feature = "off"))]
+    {
+        sink::report_path()
+    }
+    #[cfg(feature = "off")]
+    {
+        crate::config::report_dir()
+    }
+}
+
+/// Whether acquisitions are being validated (false when compiled out).
+pub(crate) fn tracing() -> bool {
+    #[cfg(not(feature = "off"))]
+    {
+        validating()
+    }
+    #[cfg(feature = "off")]
+    {
+        false
+    }
+}
+
+/// This thread's name as reports give it.
+pub(crate) fn thread_name() -> String {
+    #[cfg(not(feature = "off"))]
+    {
+        global::thread_name().to_string()
+    }
+    #[cfg(feature = "off")]
+    {
+        String::new()
+    }
+}
+
+/// Writes a test's report file at `path`: the process's graph with `reports`.
+pub(crate) fn write_test_report(
+    path: &std::path::Path,
+    name: &str,
+    reports: &[Report],
+) -> std::io::Result<()> {
+    #[cfg(not(feature = "off"))]
+    {
+        sink::write_test_report(global::validator(), path, name, reports)
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (path, name, reports);
+        Ok(())
+    }
+}

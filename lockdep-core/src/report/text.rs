@@ -124,15 +124,18 @@ pub fn render_report_styled(r: &Report, style: &dyn Style) -> String {
         let _ = writeln!(out, "{}", r.message);
     }
     if let Some(a) = &r.acquiring {
-        let verb = match r.kind {
-            Kind::BadUnlock => "is trying to release",
-            Kind::BadDowngrade => "is trying to downgrade",
-            Kind::LockFreedWhileHeld => "is freeing",
-            Kind::HeldAtExit => "is exiting while holding",
-            _ => "is trying to acquire",
+        let t = &r.thread;
+        let heading = match r.kind {
+            Kind::BadUnlock => format!("thread '{t}' is trying to release:"),
+            Kind::BadDowngrade => format!("thread '{t}' is trying to downgrade:"),
+            // The report's thread is the holder; the free may come from another thread (a
+            // replayed trace), so the heading does not say who frees it.
+            Kind::LockFreedWhileHeld => format!("a lock that thread '{t}' holds is freed here:"),
+            Kind::HeldAtExit => format!("thread '{t}' is exiting while holding:"),
+            _ => format!("thread '{t}' is trying to acquire:"),
         };
         out.push('\n');
-        line(&mut out, style, Role::Heading, &format!("thread '{}' {verb}:", r.thread));
+        line(&mut out, style, Role::Heading, &heading);
         acq_line(&mut out, "  ", a);
         stack(&mut out, "  ", a);
     }

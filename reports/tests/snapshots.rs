@@ -88,6 +88,30 @@ fn circular_dependency() {
     check_snapshot("circular_dependency", &text(&doc));
 }
 
+/// The same report in colour (`show --color always`), escapes spelled out as tags so the
+/// snapshot can be read: every role is marked while rendering, around its text only.
+#[test]
+fn circular_dependency_in_colour() {
+    let doc = replay_one(
+        r#"{"thread":"transfer","op":"acquire","lock":"A","mode":"write","site":"src/bank.rs:10:5"}
+{"thread":"transfer","op":"acquire","lock":"B","mode":"write","site":"src/bank.rs:11:5"}
+{"thread":"transfer","op":"release","lock":"B"}
+{"thread":"transfer","op":"release","lock":"A"}
+{"thread":"audit","op":"acquire","lock":"B","mode":"write","site":"src/audit.rs:20:5"}
+{"thread":"audit","op":"acquire","lock":"A","mode":"write","site":"src/audit.rs:21:5"}
+"#,
+        Kind::CircularDependency,
+    );
+    let coloured = render::text::render(&doc, true);
+    let tagged = coloured
+        .replace("\x1b[1;31m", "<red-bold>")
+        .replace("\x1b[33m", "<yellow>")
+        .replace("\x1b[1m", "<bold>")
+        .replace("\x1b[0m", "</>");
+    assert!(!tagged.contains('\x1b'), "an escape without a tag: {tagged:?}");
+    check_snapshot("circular_dependency.colour", &tagged);
+}
+
 /// A cycle of five locks, thread `wI` taking `LI` then `LI+1`: the scenario (threads `T0`..`T4`,
 /// `T0` being the thread that closed the cycle) has five threads, so it is listed step by step.
 #[test]

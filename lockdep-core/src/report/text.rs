@@ -107,7 +107,7 @@ pub fn render_report(r: &Report) -> String {
 ///
 /// The text grows linearly with the report: a scenario of many threads (or very long steps),
 /// which a column per thread would turn into a table of threads x steps, is listed step by
-/// step instead (see [`TABLE_MAX_THREADS`]).
+/// step instead (beyond 4 threads, or a step longer than 160 characters).
 pub fn render_report_styled(r: &Report, style: &dyn Style) -> String {
     let mut out = String::new();
     let title = if r.title.is_empty() { r.kind.title() } else { &r.title };
@@ -209,12 +209,12 @@ pub fn render_report_styled(r: &Report, style: &dyn Style) -> String {
 /// A scenario of at most this many threads is drawn as a table, one column per thread, as the
 /// kernel does; a larger one is a list of `thread: action` lines, since a table would grow as
 /// threads x steps.
-pub const TABLE_MAX_THREADS: usize = 4;
+const TABLE_MAX_THREADS: usize = 4;
 
 /// A scenario whose longest step (or thread name) is longer than this is listed, not drawn as
 /// a table: a table line is padded to its column, so with at most [`TABLE_MAX_THREADS`]
 /// columns of at most this width every step costs a bounded number of bytes.
-pub const TABLE_MAX_COLUMN: usize = 160;
+const TABLE_MAX_COLUMN: usize = 160;
 
 fn scenario(out: &mut String, steps: &[Step]) {
     let mut threads: Vec<&str> = Vec::new();

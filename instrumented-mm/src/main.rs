@@ -11,8 +11,32 @@ use lockdep_core::OnReport;
 const USAGE: &str = "usage: instrumented-mm torture [--threads N] [--seconds S] [--bug NAME] \
 [--seed X] [--mms N] [--report-dir DIR] [--quiet]\n       instrumented-mm --list-bugs";
 
+/// Most worker threads `--threads` accepts.
+const MAX_THREADS: usize = 1024;
+/// Most address spaces `--mms` accepts.
+const MAX_MMS: usize = 4096;
+
+/// A whole number in `1..=max` for `flag`.
+fn count(flag: &str, v: &str, max: usize) -> Result<usize, String> {
+    match v.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("{flag} takes a whole number from 1 to {max}, not {v:?}")),
+    }
+}
+
+/// A run time in seconds: finite, not negative, and representable as a `Duration`.
+fn seconds(v: &str) -> Result<Duration, String> {
+    let bad = || format!("--seconds takes a finite number of seconds, 0 or more, not {v:?}");
+    let s: f64 = v.parse().map_err(|_| bad())?;
+    if !s.is_finite() || s < 0.0 {
+        return Err(bad());
+    }
+    Duration::try_from_secs_f64(s).map_err(|_| bad())
+}
+
 /// Parses the arguments; `Some(dir)` asks for a re-run with `LOCKDEP_REPORT_DIR=dir` (the
-/// validator reads its configuration once, at start-up).
+/// validator reads its configuration once, at start-up). Every argument is checked before
+/// anything runs; an error is one line.
 fn parse(args: &[String]) -> Result<(Options, Option<String>), String> {
     let mut o = Options { progress: true, ..Options::default() };
     let mut it = args.iter();
@@ -21,28 +45,32 @@ fn parse(args: &[String]) -> Result<(Options, Option<String>), String> {
         Some(other) => return Err(format!("unknown command {other:?}")),
         None => return Err("missing command".into()),
     }
+    let mut report_dir = None;
     while let Some(a) = it.next() {
         let mut val = || it.next().cloned().ok_or_else(|| format!("{a} needs a value"));
         match a.as_str() {
-            "--threads" => o.threads = val()?.parse().map_err(|e| format!("--threads: {e}"))?,
-            "--seconds" => {
-                let s: f64 = val()?.parse().map_err(|e| format!("--seconds: {e}"))?;
-                o.duration = Duration::from_secs_f64(s.max(0.0));
-            }
+            "--threads" => o.threads = count(a, &val()?, MAX_THREADS)?,
+            "--seconds" => o.duration = seconds(&val()?)?,
             "--bug" => o.bug = Some(val()?.parse::<Bug>()?),
-            "--seed" => o.seed = val()?.parse().map_err(|e| format!("--seed: {e}"))?,
-            "--mms" => o.mms = val()?.parse().map_err(|e| format!("--mms: {e}"))?,
+            "--seed" => {
+                let v = val()?;
+                o.seed = v.parse().map_err(|_| format!("--seed takes a whole number, not {v:?}"))?
+            }
+            "--mms" => o.mms = count(a, &val()?, MAX_MMS)?,
             "--report-dir" => {
                 let dir = val()?;
-                if std::env::var_os("LOCKDEP_REPORT_DIR").is_none_or(|d| d != *dir) {
-                    return Ok((o, Some(dir)));
+                if dir.is_empty() {
+                    return Err("--report-dir needs a folder, not an empty string".into());
                 }
+                report_dir = Some(dir);
             }
             "--quiet" => o.progress = false,
             _ => return Err(format!("unknown option {a:?}")),
         }
     }
-    Ok((o, None))
+    let rerun =
+        report_dir.filter(|dir| std::env::var_os("LOCKDEP_REPORT_DIR").is_none_or(|d| d != **dir));
+    Ok((o, rerun))
 }
 
 fn main() -> ExitCode {
@@ -57,17 +85,21 @@ fn main() -> ExitCode {
     }
     let mut opts = match parse(&args) {
         Ok((_, Some(dir))) => {
-            let exe = std::env::current_exe().expect("own path");
-            let st = std::process::Command::new(exe)
-                .args(&args)
-                .env("LOCKDEP_REPORT_DIR", dir)
-                .status()
-                .expect("re-run");
-            return ExitCode::from(st.code().unwrap_or(1) as u8);
+            let st = std::env::current_exe().and_then(|exe| {
+                std::process::Command::new(exe).args(&args).env("LOCKDEP_REPORT_DIR", dir).status()
+            });
+            return match st {
+                Ok(st) => ExitCode::from(st.code().unwrap_or(1) as u8),
+                Err(e) => {
+                    eprintln!("instrumented-mm: cannot re-run itself with --report-dir: {e}");
+                    ExitCode::from(1)
+                }
+            };
         }
         Ok((o, None)) => o,
         Err(e) => {
-            eprintln!("instrumented-mm: {e}\n{USAGE}");
+            // One line: the problem, and where the usage is.
+            eprintln!("instrumented-mm: {e} (run 'instrumented-mm --help' for usage)");
             return ExitCode::from(2);
         }
     };

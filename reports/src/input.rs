@@ -48,19 +48,56 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
-/// Reads a text file; empty files, directories, missing and non-UTF-8 files are errors.
+/// Reads a text file; directories, missing and non-UTF-8 files are errors, and so is anything
+/// but a regular file (a FIFO would block the read forever, `/dev/zero` would never end).
 pub fn read_text(path: &Path) -> Result<String, InputError> {
     let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
     if meta.is_dir() {
         return Err(InputError::new(path, "is a directory, expected a file"));
     }
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, &e))?;
+    regular(path, &meta)?;
+    let mut file = std::fs::File::open(path).map_err(|e| io_error(path, &e))?;
+    // The path may have been replaced since it was looked at: check what was opened.
+    regular(path, &file.metadata().map_err(|e| io_error(path, &e))?)?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut bytes).map_err(|e| io_error(path, &e))?;
     String::from_utf8(bytes).map_err(|e| {
         InputError::new(
             path,
             format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
         )
     })
+}
+
+/// Accepts a regular file only, naming what `path` is otherwise.
+fn regular(path: &Path, meta: &std::fs::Metadata) -> Result<(), InputError> {
+    if meta.is_file() {
+        return Ok(());
+    }
+    let ft = meta.file_type();
+    let what = if ft.is_dir() { "a directory" } else { special_kind(&ft) };
+    Err(InputError::new(path, format!("not a regular file ({what}); only regular files are read")))
+}
+
+#[cfg(unix)]
+fn special_kind(ft: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else if ft.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_: &std::fs::FileType) -> &'static str {
+    "a special file"
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> InputError {

@@ -8,6 +8,7 @@ mod text;
 pub use model::*;
 pub use scenario::{cycle_scenario, verb};
 pub use text::{render_document, render_report};
+pub use text::{render_document_styled, render_report_styled, Ansi, Plain, Role, Style};
 
 use std::io::Write;
 use std::path::Path;

@@ -1,8 +1,78 @@
 //! Kernel-style text rendering of reports, as printed on stderr when a report fires and by
 //! `lockdep-report show`.
+//!
+//! The renderer takes a [`Style`]: [`Plain`] gives the kernel-style text ([`render_report`] is
+//! that), [`Ansi`] adds terminal colour while rendering (the renderer knows which line is a
+//! banner or a chain link, so nothing re-parses the text to colour it).
 
-use super::{Acquisition, Document, Kind, Report};
+use super::{Acquisition, Document, Kind, Report, Step};
+use std::collections::HashMap;
 use std::fmt::Write;
+
+/// The parts of a report's text that a [`Style`] may set off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Role {
+    /// The `=====` bars around the title, and the `WARNING: ...` title line.
+    Banner,
+    /// The heading of one edge of the dependency chain: `-> #0 (A) -> (B) [EN], ...`.
+    ChainLink,
+    /// A section heading: `thread 'T' is trying to acquire:`, the chain heading, `Possible
+    /// unsafe locking scenario:`, the held-locks heading.
+    Heading,
+    /// The `*** DEADLOCK ***` line under a scenario.
+    Deadlock,
+}
+
+/// How the text renderer marks the [`Role`]s of a report. The renderer calls
+/// [`paint`](Style::paint) with the text of each such part (never with its indentation or the
+/// line's newline); everything else is copied as is.
+pub trait Style {
+    /// Appends `text`, in the role `role`, to `out`. The default appends it unchanged.
+    fn paint(&self, role: Role, text: &str, out: &mut String) {
+        let _ = role;
+        out.push_str(text);
+    }
+}
+
+/// No marking at all: the kernel-style text of [`render_report`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Plain;
+
+impl Style for Plain {}
+
+/// ANSI terminal colour: the banner and `*** DEADLOCK ***` in bold red, chain links in yellow,
+/// section headings in bold. Removing the escapes gives back the [`Plain`] text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ansi;
+
+impl Ansi {
+    /// The escape that starts `role`.
+    pub fn start(role: Role) -> &'static str {
+        match role {
+            Role::Banner | Role::Deadlock => "\x1b[1;31m",
+            Role::ChainLink => "\x1b[33m",
+            Role::Heading => "\x1b[1m",
+        }
+    }
+
+    /// The escape that ends every role.
+    pub const RESET: &'static str = "\x1b[0m";
+}
+
+impl Style for Ansi {
+    fn paint(&self, role: Role, text: &str, out: &mut String) {
+        out.push_str(Ansi::start(role));
+        out.push_str(text);
+        out.push_str(Ansi::RESET);
+    }
+}
+
+/// Appends `text` in `role`, then a newline.
+fn line(out: &mut String, style: &dyn Style, role: Role, text: &str) {
+    style.paint(role, text, out);
+    out.push('\n');
+}
 
 fn acq_line(out: &mut String, indent: &str, a: &Acquisition) {
     let _ = write!(out, "{indent}{} ({})", a.class, a.mode);
@@ -30,10 +100,22 @@ fn stack(out: &mut String, indent: &str, a: &Acquisition) {
 
 /// Renders one report as kernel-style text.
 pub fn render_report(r: &Report) -> String {
+    render_report_styled(r, &Plain)
+}
+
+/// Renders one report as kernel-style text in `style`.
+///
+/// The text grows linearly with the report: a scenario of many threads (or very long steps),
+/// which a column per thread would turn into a table of threads x steps, is listed step by
+/// step instead (beyond 4 threads, or a step longer than 160 characters).
+pub fn render_report_styled(r: &Report, style: &dyn Style) -> String {
     let mut out = String::new();
     let title = if r.title.is_empty() { r.kind.title() } else { &r.title };
     let bar = "=".repeat(title.len().max(40));
-    let _ = writeln!(out, "\n{bar}\nWARNING: {title}\n{bar}");
+    out.push('\n');
+    line(&mut out, style, Role::Banner, &bar);
+    line(&mut out, style, Role::Banner, &format!("WARNING: {title}"));
+    line(&mut out, style, Role::Banner, &bar);
     let _ = writeln!(out, "kind: {}", r.kind);
     if let Some(rule) = &r.rule {
         let _ = writeln!(out, "rule: {rule}");
@@ -42,23 +124,32 @@ pub fn render_report(r: &Report) -> String {
         let _ = writeln!(out, "{}", r.message);
     }
     if let Some(a) = &r.acquiring {
-        let verb = match r.kind {
-            Kind::BadUnlock => "is trying to release",
-            Kind::BadDowngrade => "is trying to downgrade",
-            Kind::LockFreedWhileHeld => "is freeing",
-            Kind::HeldAtExit => "is exiting while holding",
-            _ => "is trying to acquire",
+        let t = &r.thread;
+        let heading = match r.kind {
+            Kind::BadUnlock => format!("thread '{t}' is trying to release:"),
+            Kind::BadDowngrade => format!("thread '{t}' is trying to downgrade:"),
+            // The report's thread is the holder; the free may come from another thread (a
+            // replayed trace), so the heading does not say who frees it.
+            Kind::LockFreedWhileHeld => format!("a lock that thread '{t}' holds is freed here:"),
+            Kind::HeldAtExit => format!("thread '{t}' is exiting while holding:"),
+            _ => format!("thread '{t}' is trying to acquire:"),
         };
-        let _ = writeln!(out, "\nthread '{}' {verb}:", r.thread);
+        out.push('\n');
+        line(&mut out, style, Role::Heading, &heading);
         acq_line(&mut out, "  ", a);
         stack(&mut out, "  ", a);
     }
     if !r.chain.is_empty() {
-        let _ = writeln!(out, "\nthe dependency chain, edge by edge (#0 is the new one):");
+        out.push('\n');
+        line(
+            &mut out,
+            style,
+            Role::Heading,
+            "the dependency chain, edge by edge (#0 is the new one):",
+        );
         for (i, link) in r.chain.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "\n-> #{} ({}) -> ({}) [{}], first seen on thread '{}'{}:",
+            let heading = format!(
+                "-> #{} ({}) -> ({}) [{}], first seen on thread '{}'{}:",
                 i,
                 link.from.class,
                 link.to.class,
@@ -66,6 +157,8 @@ pub fn render_report(r: &Report) -> String {
                 link.thread,
                 link.origin.as_deref().map(|o| format!(" in {o}")).unwrap_or_default(),
             );
+            out.push('\n');
+            line(&mut out, style, Role::ChainLink, &heading);
             acq_line(&mut out, "   held:     ", &link.from);
             stack(&mut out, "     ", &link.from);
             acq_line(&mut out, "   acquired: ", &link.to);
@@ -84,38 +177,23 @@ pub fn render_report(r: &Report) -> String {
     }
     if !r.scenario.is_empty() {
         let _ = writeln!(out, "\nother info that might help us debug this:\n");
-        let _ = writeln!(out, " Possible unsafe locking scenario:\n");
-        let mut threads: Vec<&str> = Vec::new();
-        for s in &r.scenario {
-            if !threads.contains(&s.thread.as_str()) {
-                threads.push(&s.thread);
-            }
-        }
-        let width = r
-            .scenario
-            .iter()
-            .map(|s| s.action.len())
-            .chain(threads.iter().map(|t| t.len()))
-            .max()
-            .unwrap_or(8)
-            + 4;
-        let mut header = String::from("       ");
-        let mut rule = String::from("       ");
-        for t in &threads {
-            let _ = write!(header, "{t:<width$}");
-            let _ = write!(rule, "{:<width$}", "-".repeat(t.len()));
-        }
-        let _ = writeln!(out, "{}\n{}", header.trim_end(), rule.trim_end());
-        for s in &r.scenario {
-            let col = threads.iter().position(|t| *t == s.thread).unwrap_or(0);
-            let _ = writeln!(out, "       {}{}", " ".repeat(col * width), s.action);
-        }
+        out.push(' ');
+        line(&mut out, style, Role::Heading, "Possible unsafe locking scenario:");
+        out.push('\n');
+        scenario(&mut out, &r.scenario);
         if r.kind == Kind::CircularDependency || r.kind == Kind::RecursiveLocking {
-            let _ = writeln!(out, "\n *** DEADLOCK ***");
+            out.push_str("\n ");
+            line(&mut out, style, Role::Deadlock, "*** DEADLOCK ***");
         }
     }
     if !r.held.is_empty() {
-        let _ = writeln!(out, "\n{} lock(s) held by '{}':", r.held.len(), r.thread);
+        out.push('\n');
+        line(
+            &mut out,
+            style,
+            Role::Heading,
+            &format!("{} lock(s) held by '{}':", r.held.len(), r.thread),
+        );
         for (i, a) in r.held.iter().enumerate() {
             acq_line(&mut out, &format!("  #{i}: "), a);
         }
@@ -128,14 +206,124 @@ pub fn render_report(r: &Report) -> String {
     out
 }
 
+/// A scenario of at most this many threads is drawn as a table, one column per thread, as the
+/// kernel does; a larger one is a list of `thread: action` lines, since a table would grow as
+/// threads x steps.
+const TABLE_MAX_THREADS: usize = 4;
+
+/// A scenario whose longest step (or thread name) is longer than this is listed, not drawn as
+/// a table: a table line is padded to its column, so with at most [`TABLE_MAX_THREADS`]
+/// columns of at most this width every step costs a bounded number of bytes.
+const TABLE_MAX_COLUMN: usize = 160;
+
+fn scenario(out: &mut String, steps: &[Step]) {
+    let mut threads: Vec<&str> = Vec::new();
+    let mut column: HashMap<&str, usize> = HashMap::new();
+    for s in steps {
+        column.entry(s.thread.as_str()).or_insert_with(|| {
+            threads.push(&s.thread);
+            threads.len() - 1
+        });
+    }
+    let widest = steps.iter().map(|s| s.action.len()).chain(threads.iter().map(|t| t.len())).max();
+    let widest = widest.unwrap_or(8);
+    if threads.len() > TABLE_MAX_THREADS || widest > TABLE_MAX_COLUMN {
+        let _ = writeln!(out, "       ({} threads, steps in time order)", threads.len());
+        for s in steps {
+            let _ = writeln!(out, "       {}: {}", s.thread, s.action);
+        }
+        return;
+    }
+    let width = widest + 4;
+    let mut header = String::from("       ");
+    let mut rule = String::from("       ");
+    for t in &threads {
+        let _ = write!(header, "{t:<width$}");
+        let _ = write!(rule, "{:<width$}", "-".repeat(t.len()));
+    }
+    let _ = writeln!(out, "{}\n{}", header.trim_end(), rule.trim_end());
+    for s in steps {
+        let col = column.get(s.thread.as_str()).copied().unwrap_or(0);
+        let _ = writeln!(out, "       {}{}", " ".repeat(col * width), s.action);
+    }
+}
+
 /// Renders every report of a document, or a one-line "no problems" message.
 pub fn render_document(doc: &Document) -> String {
+    render_document_styled(doc, &Plain)
+}
+
+/// Renders every report of a document in `style`, or a one-line "no problems" message.
+pub fn render_document_styled(doc: &Document, style: &dyn Style) -> String {
     if doc.reports.is_empty() {
         return format!("{}: no lock problems found\n", doc.program);
     }
     let mut out = String::new();
     for r in &doc.reports {
-        out.push_str(&render_report(r));
+        out.push_str(&render_report_styled(r, style));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(steps: Vec<Step>) -> Report {
+        Report {
+            kind: Kind::CircularDependency,
+            title: String::new(),
+            message: String::new(),
+            rule: None,
+            classes: vec![],
+            thread: "T0".into(),
+            acquiring: None,
+            chain: vec![],
+            held: vec![],
+            scenario: steps,
+            reproduce: None,
+        }
+    }
+
+    fn steps(threads: usize) -> Vec<Step> {
+        let mut out = Vec::new();
+        for i in 0..threads {
+            out.push(Step { thread: format!("T{i}"), action: format!("lock(L{i})") });
+        }
+        for i in 0..threads {
+            let j = (i + 1) % threads;
+            out.push(Step { thread: format!("T{i}"), action: format!("lock(L{j})") });
+        }
+        out
+    }
+
+    #[test]
+    fn few_threads_are_a_table_many_are_a_list() {
+        let table = render_report(&report(steps(2)));
+        assert!(table.contains("       T0          T1\n       --          --\n"), "{table}");
+        assert!(table.contains(&format!("\n{}lock(L0)\n", " ".repeat(7 + 12))), "{table}");
+        let list = render_report(&report(steps(TABLE_MAX_THREADS + 1)));
+        assert!(list.contains("       (5 threads, steps in time order)\n       T0: lock(L0)\n"));
+        assert!(list.contains("\n       T4: lock(L0)\n"), "{list}");
+    }
+
+    #[test]
+    fn text_grows_linearly_with_the_threads_of_a_scenario() {
+        let small = render_report(&report(steps(100))).len();
+        let big = render_report(&report(steps(1000))).len();
+        assert!(big < small * 12, "{small} -> {big}");
+    }
+
+    #[test]
+    fn ansi_only_adds_escapes_around_whole_parts() {
+        let r = report(steps(2));
+        let plain = render_report(&r);
+        let ansi = render_report_styled(&r, &Ansi);
+        assert!(ansi.contains(" \x1b[1;31m*** DEADLOCK ***\x1b[0m\n"));
+        let mut stripped = ansi.replace(Ansi::RESET, "");
+        for role in [Role::Banner, Role::ChainLink, Role::Heading, Role::Deadlock] {
+            stripped = stripped.replace(Ansi::start(role), "");
+        }
+        assert_eq!(stripped, plain);
+    }
 }

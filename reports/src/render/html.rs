@@ -1,7 +1,9 @@
 //! One self-contained HTML page (inline CSS and JS, no network): a summary table, every report
-//! expanded (chain with sites and stacks, scenario with one column per thread, held locks), and
+//! expanded (chain with sites and stacks, scenario with one column per thread or, beyond 4
+//! threads, one row per step, held locks), and
 //! the class graph as inline SVG with cycle edges highlighted. Everything is HTML-escaped.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use crate::{Acquisition, Document, Report};
@@ -93,22 +95,44 @@ fn acq(out: &mut String, a: &Acquisition) {
     }
 }
 
+/// A scenario of more threads is a list of steps, not a table with a column per thread (as in
+/// the text rendering), so the page grows linearly with the report.
+const SCENARIO_TABLE_MAX_THREADS: usize = 4;
+
 fn scenario(out: &mut String, r: &Report) {
     let mut threads: Vec<&str> = Vec::new();
+    let mut column: HashMap<&str, usize> = HashMap::new();
     for s in &r.scenario {
-        if !threads.contains(&s.thread.as_str()) {
+        column.entry(s.thread.as_str()).or_insert_with(|| {
             threads.push(&s.thread);
-        }
+            threads.len() - 1
+        });
     }
-    out.push_str("<h4>Possible unsafe locking scenario</h4><table class=\"scenario\"><tr>");
+    out.push_str("<h4>Possible unsafe locking scenario</h4>");
+    if threads.len() > SCENARIO_TABLE_MAX_THREADS {
+        // A column per thread would make a table of threads x steps: list the steps instead.
+        out.push_str("<table class=\"scenario-steps\"><tr><th>thread</th><th>step</th></tr>\n");
+        for s in &r.scenario {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td class=\"mono\">{}</td></tr>",
+                escape(&s.thread),
+                escape(&s.action)
+            );
+        }
+        out.push_str("</table>\n");
+        return;
+    }
+    out.push_str("<table class=\"scenario\"><tr>");
     for t in &threads {
         let _ = write!(out, "<th>{}</th>", escape(t));
     }
     out.push_str("</tr>\n");
     for s in &r.scenario {
         out.push_str("<tr>");
-        for t in &threads {
-            if *t == s.thread {
+        let col = column.get(s.thread.as_str()).copied().unwrap_or(0);
+        for i in 0..threads.len() {
+            if i == col {
                 let _ = write!(out, "<td class=\"mono\">{}</td>", escape(&s.action));
             } else {
                 out.push_str("<td></td>");

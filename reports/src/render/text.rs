@@ -1,6 +1,8 @@
-//! Kernel-style text (from `lockdep_core::report::render_report`) with optional ANSI colour.
+//! Kernel-style text with optional ANSI colour. The text and its colour both come from the
+//! core renderer (`lockdep_core::report::render_report_styled`), which marks banners, chain
+//! links and headings while it renders them; this module only decides whether to colour.
 
-use crate::{render_report, Document};
+use crate::{render_report_styled, Ansi, Document, Plain, Style};
 
 /// Whether to colour text for a stream: `NO_COLOR` (non-empty) turns colour off, and so does a
 /// stream that is not a terminal.
@@ -9,69 +11,64 @@ pub fn want_colour(is_terminal: bool) -> bool {
     is_terminal && !no_colour
 }
 
-const RED_BOLD: &str = "\x1b[1;31m";
-const YELLOW: &str = "\x1b[33m";
-const BOLD: &str = "\x1b[1m";
-const RESET: &str = "\x1b[0m";
-
-/// Adds ANSI colour to kernel-style text: the banner and `*** DEADLOCK ***` in bold red, chain
-/// links in yellow, section headings in bold.
-pub fn colourise(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for line in text.split_inclusive('\n') {
-        let body = line.trim_end_matches('\n');
-        let nl = &line[body.len()..];
-        let colour = if body.starts_with("WARNING:")
-            || body.contains("*** DEADLOCK ***")
-            || (!body.is_empty() && body.chars().all(|c| c == '='))
-        {
-            Some(RED_BOLD)
-        } else if body.starts_with("-> #") {
-            Some(YELLOW)
-        } else if body.starts_with("the existing dependency chain")
-            || body.trim_start().starts_with("Possible unsafe locking scenario")
-            || body.starts_with("thread '")
-        {
-            Some(BOLD)
-        } else {
-            None
-        };
-        match colour {
-            Some(c) => {
-                out.push_str(c);
-                out.push_str(body);
-                out.push_str(RESET);
-                out.push_str(nl);
-            }
-            None => out.push_str(line),
-        }
+/// The style for `colour`: [`Ansi`] or [`Plain`].
+pub fn style(colour: bool) -> &'static dyn Style {
+    if colour {
+        &Ansi
+    } else {
+        &Plain
     }
-    out
 }
 
 /// Renders every report of `doc` (nothing for a document without reports), coloured on request.
 pub fn render(doc: &Document, colour: bool) -> String {
+    let style = style(colour);
     let mut out = String::new();
     for r in &doc.reports {
-        out.push_str(&render_report(r));
+        out.push_str(&render_report_styled(r, style));
     }
-    if colour {
-        colourise(&out)
-    } else {
-        out
-    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{render_report, trace, Role};
+
+    const ABBA: &str = r#"{"thread":"T1","op":"acquire","lock":"A"}
+{"thread":"T1","op":"acquire","lock":"B"}
+{"thread":"T1","op":"release","lock":"B"}
+{"thread":"T1","op":"release","lock":"A"}
+{"thread":"T2","op":"acquire","lock":"B"}
+{"thread":"T2","op":"acquire","lock":"A"}
+"#;
+
+    fn strip(s: &str) -> String {
+        let mut s = s.replace(Ansi::RESET, "");
+        for role in [Role::Banner, Role::ChainLink, Role::Heading, Role::Deadlock] {
+            s = s.replace(Ansi::start(role), "");
+        }
+        s
+    }
 
     #[test]
-    fn colour_wraps_banner_only_when_asked() {
-        let text = "\n====\nWARNING: x\n====\nkind: k\n";
-        let c = colourise(text);
-        assert!(c.contains("\x1b[1;31mWARNING: x\x1b[0m\n"));
-        assert!(c.contains("kind: k\n"));
-        assert_eq!(c.replace(RED_BOLD, "").replace(RESET, ""), text);
+    fn plain_is_the_core_text_and_colour_only_adds_escapes() {
+        let doc = trace::replay(ABBA, "abba").unwrap();
+        let plain = render(&doc, false);
+        assert_eq!(plain, render_report(&doc.reports[0]));
+        assert!(!plain.contains('\x1b'));
+        let coloured = render(&doc, true);
+        assert_eq!(strip(&coloured), plain);
+        assert!(coloured.contains("\x1b[1;31mWARNING: possible circular locking dependency"));
+        assert!(
+            coloured.contains("\n\x1b[33m-> #0 (A) -> (B)") || coloured.contains("\x1b[33m-> #0")
+        );
+        assert!(coloured.contains(" \x1b[1;31m*** DEADLOCK ***\x1b[0m\n"));
+        assert!(coloured.contains("\x1b[1mthe dependency chain, edge by edge"));
+        assert!(coloured.contains(" \x1b[1mPossible unsafe locking scenario:\x1b[0m\n"));
+        // Colour never spans a newline.
+        for l in coloured.lines() {
+            assert_eq!(l.matches("\x1b[").count() % 2, 0, "{l:?}");
+        }
     }
 }

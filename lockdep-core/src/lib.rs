@@ -18,7 +18,21 @@
 //! ```
 //!
 //! Configuration comes from the environment (`LOCKDEP`, `LOCKDEP_REPORT_DIR`,
-//! `LOCKDEP_BACKTRACE`); see [`Config`].
+//! `LOCKDEP_BACKTRACE`, `LOCKDEP_TRACE`, `LOCKDEP_SAME_CLASS`), or from code with
+//! [`Config::install`]; see [`Config`].
+//!
+//! # Compiling out: the `off` feature
+//!
+//! With the `off` cargo feature every lock type is exactly its raw lock plus its data (a
+//! `Mutex<u64>` has the size of a `parking_lot::Mutex<u64>`), acquisitions cost what the raw
+//! lock costs, assertions and predicates never fail, rules and `LockMap` annotations do
+//! nothing, no start-up or exit hook runs and no report file or trace is written. Trace replay
+//! ([`trace`]) and private [`Validator`]s keep working.
+//!
+//! **Feature unification:** Cargo enables a feature for every user of a crate in one build.
+//! If any crate in the build enables `lockdep-core/off`, tracing is off for the whole build,
+//! including the tests of crates that did not ask for it. Enable it only from the final binary
+//! (or a release-only profile of your own crate's features), never from a library.
 
 // Layers, bottom to top; a module imports only from the layers below it:
 // vocabulary and configuration -> classes, held stacks, chain cache -> graph -> rule engine ->

@@ -85,12 +85,11 @@ pub(crate) fn chain_key(
         Mode::RecursiveRead => 2,
         Mode::Downgraded => 3,
     };
-    let word = (class.0 as u64)
-        | ((subclass as u64 & 0xffff) << 32)
-        | (m << 48)
-        | ((trylock as u64) << 50)
-        | ((nested as u64) << 51);
-    let k = mix(prev.rotate_left(17) ^ mix(word ^ 0x5851_f42d_4c95_7f2d));
+    // Class and subclass whole in one word (no subclass aliases another); the mode and flags
+    // go in after the word's mix.
+    let word = (class.0 as u64) | ((subclass as u64) << 32);
+    let flags = m | ((trylock as u64) << 2) | ((nested as u64) << 3);
+    let k = mix(prev.rotate_left(17) ^ mix(word ^ 0x5851_f42d_4c95_7f2d) ^ flags);
     if k == 0 {
         1
     } else {

@@ -23,12 +23,17 @@ pub(crate) fn enter_teardown() {
     let _ = IN_TEARDOWN.try_with(|f| f.set(true));
 }
 
+/// Whether this thread is being torn down.
+pub(crate) fn in_teardown() -> bool {
+    IN_TEARDOWN.try_with(|f| f.get()).unwrap_or(true)
+}
+
 /// Whether a report found now must panic the current thread: panic mode, and not while
 /// unwinding or tearing the thread down (where a panic would abort the process).
 pub(crate) fn panics_now() -> bool {
     config::on_report() == OnReport::Panic
         && !std::thread::panicking()
-        && !IN_TEARDOWN.try_with(|f| f.get()).unwrap_or(true)
+        && !in_teardown()
 }
 
 fn program() -> String {

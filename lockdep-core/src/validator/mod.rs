@@ -40,6 +40,10 @@ pub(crate) struct State {
     seen: HashSet<String>,
     pub reports: Vec<Report>,
     rules: Rules,
+    /// Set for the duration of a refusing acquisition (panic mode): every problem found is
+    /// returned, even one reported before, and nothing of it is learnt (no cached chain, no
+    /// cycle-closing edge), so every later occurrence is refused too.
+    refusing: bool,
 }
 
 /// A lock-dependency validator: a class graph, a chain cache and the reports found so far.
@@ -75,6 +79,7 @@ impl Validator {
                 seen: HashSet::new(),
                 reports: Vec::new(),
                 rules: Rules::default(),
+                refusing: false,
             }),
             capture,
         }
@@ -113,6 +118,21 @@ impl Validator {
         thread: ThreadName<'_>,
         req: AcquireReq,
     ) -> Vec<Report> {
+        self.acquire_as(stack, thread, req, false)
+    }
+
+    /// [`acquire`](Self::acquire) that, with `refuse` (panic mode), returns every problem of
+    /// this acquisition, also those reported before, and learns nothing from an acquisition
+    /// with problems: the caller will not take the lock, and every later occurrence is
+    /// refused again. The entry is pushed either way (the caller pops a refused one).
+    #[inline]
+    pub(crate) fn acquire_as(
+        &self,
+        stack: &mut HeldStack,
+        thread: ThreadName<'_>,
+        req: AcquireReq,
+        refuse: bool,
+    ) -> Vec<Report> {
         if req.nest_lock.is_none()
             && self.capture != Capture::Always
             && self.acquire_seen(
@@ -127,7 +147,7 @@ impl Validator {
         {
             return Vec::new();
         }
-        self.acquire_slow(stack, thread, req)
+        self.acquire_slow(stack, thread, req, refuse)
     }
 
     /// Fast path: pushes the acquisition if its chain was seen before and returns true. One
@@ -174,10 +194,12 @@ impl Validator {
         stack: &mut HeldStack,
         thread: ThreadName<'_>,
         req: AcquireReq,
+        refuse: bool,
     ) -> Vec<Report> {
         let mut reports = Vec::new();
         if stack.is_full() {
             let mut st = self.lock_state();
+            st.refusing = refuse;
             let r = self.violation(
                 &mut st,
                 stack,
@@ -190,6 +212,7 @@ impl Validator {
                 ),
             );
             self.keep(&mut st, r, &mut reports);
+            st.refusing = false;
             return reports;
         }
         let mut nested = false;
@@ -198,6 +221,7 @@ impl Validator {
                 nested = true;
             } else {
                 let mut st = self.lock_state();
+                st.refusing = refuse;
                 let r = self.violation(
                     &mut st,
                     stack,
@@ -207,6 +231,7 @@ impl Validator {
                     "a nested acquisition names a nest lock that this thread does not hold".into(),
                 );
                 self.keep(&mut st, r, &mut reports);
+                st.refusing = false;
             }
         }
         let key =
@@ -228,18 +253,23 @@ impl Validator {
         }
         let trace = (self.capture != Capture::Off).then(Trace::capture);
         let mut st = self.lock_state();
+        st.refusing = refuse;
         if let Some(t) = trace {
             entry.trace = st.traces.insert(t);
         }
         if !self.cache.contains(key) {
+            let before = reports.len();
             if !req.trylock && !nested {
                 self.check_new(&mut st, stack, thread, &entry, &mut reports);
             }
             if !st.rules.is_empty() {
                 self.check_rules(&mut st, stack, thread, &entry, &mut reports);
             }
-            self.cache.insert(key);
+            if !(refuse && reports.len() > before) {
+                self.cache.insert(key);
+            }
         }
+        st.refusing = false;
         drop(st);
         stack.push(entry);
         reports
@@ -314,6 +344,9 @@ impl Validator {
             if let Some(path) = st.graph.strong_path(new_node, from, t) {
                 let r = self.cycle_report(st, stack, thread, h, new, t, &path);
                 self.keep(st, r, reports);
+                if st.refusing {
+                    continue;
+                }
             }
             let witness = || Witness {
                 thread: thread(),
@@ -425,6 +458,8 @@ impl Validator {
     fn keep(&self, st: &mut State, r: Report, out: &mut Vec<Report>) {
         if st.seen.insert(r.fingerprint()) {
             st.reports.push(r.clone());
+            out.push(r);
+        } else if st.refusing {
             out.push(r);
         }
     }

@@ -1,0 +1,291 @@
+//! The validator never harms the program it checks: panic mode leaves no lock locked and
+//! refuses every occurrence of a refused acquisition, the depth limit is one report and then
+//! silence, switching validation off and on keeps the held stack right, teardown never turns a
+//! report into an abort, and subclasses are never aliased.
+//!
+//! Each scenario runs in a child process of its own (this binary re-run with one test
+//! selected), since panic mode and the report list are process-wide and a fault may kill or
+//! hang the process.
+
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lockdep_core::report::{Kind, Report};
+use lockdep_core::rules::{ModeSet, Rule};
+use lockdep_core::{LockClassKey, Mutex, OnReport, RwSem};
+
+const CHILD: &str = "LOCKDEP_FAULTS_CHILD";
+
+fn in_child() -> bool {
+    std::env::var_os(CHILD).is_some()
+}
+
+/// Runs the test `name` of this binary in a child process with `LOCKDEP=mode`; kills it after
+/// 60 s (a hang fails the test instead of hanging CI).
+fn child(name: &str, mode: &str) -> Output {
+    let dir = std::env::temp_dir().join(format!("lockdep-faults-{}-{name}", std::process::id()));
+    let mut c = Command::new(std::env::current_exe().unwrap());
+    c.args(["--exact", name, "--nocapture", "--test-threads", "1"])
+        .env(CHILD, "1")
+        .env("LOCKDEP", mode)
+        .env("LOCKDEP_REPORT_DIR", &dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let p = c.spawn().unwrap();
+    let pid = p.id();
+    // Read the output while the child runs (a full pipe would block it).
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(p.wait_with_output()));
+    let out = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("child {name} hung");
+        }
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
+
+fn assert_ok(out: &Output) -> String {
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "child failed ({:?}):\n{text}", out.status);
+    text
+}
+
+fn kinds(reports: &[Report]) -> Vec<Kind> {
+    reports.iter().map(|r| r.kind).collect()
+}
+
+/// Runs `f`, which must panic (panic mode refusing an acquisition); returns the message.
+fn must_panic(f: impl FnOnce()) -> String {
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(prev);
+    match r {
+        Ok(()) => panic!("expected a refusal"),
+        Err(p) => p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default(),
+    }
+}
+
+static TRY_A: LockClassKey = LockClassKey::new("faults::try_a");
+static TRY_B: LockClassKey = LockClassKey::new("faults::try_b");
+
+/// Item 1: a refused try (a rule broken) panics, and the raw lock it took is released: the
+/// lock can be taken again at once.
+#[test]
+fn refused_try_locks_leave_the_lock_unlocked() {
+    if !in_child() {
+        assert_ok(&child("refused_try_locks_leave_the_lock_unlocked", "panic"));
+        return;
+    }
+    Rule::new("faults_try_needs_b")
+        .when_acquiring("faults::try_a", ModeSet::ANY)
+        .requires_held("faults::try_b", ModeSet::ANY)
+        .register()
+        .unwrap();
+    let a = Mutex::with_key((), &TRY_A);
+    let b = Mutex::with_key((), &TRY_B);
+    let sem = RwSem::with_key((), &TRY_A);
+    let msg = must_panic(|| drop(a.try_lock()));
+    assert!(msg.contains("faults_try_needs_b"), "{msg}");
+    {
+        let _b = b.lock();
+        assert!(a.try_lock().is_some(), "a refused try_lock left the mutex locked");
+    }
+    must_panic(|| drop(sem.try_write()));
+    must_panic(|| drop(sem.try_read()));
+    let _b = b.lock();
+    assert!(sem.try_write().is_some(), "a refused try left the rwsem locked");
+    drop(_b);
+    assert_eq!(lockdep_core::held_count(), 0);
+}
+
+/// Item 2: past the depth limit, one report; deeper locks are not tracked, their releases are
+/// no `bad_unlock`, and 10,000 nested acquisitions run at full speed.
+#[test]
+fn past_the_depth_limit_one_report_then_untracked() {
+    if !in_child() {
+        assert_ok(&child("past_the_depth_limit_one_report_then_untracked", "warn"));
+        return;
+    }
+    let locks: Vec<Mutex<()>> = (0..10_000).map(|_| Mutex::new(())).collect();
+    let start = Instant::now();
+    {
+        let guards: Vec<_> = locks.iter().map(|l| l.lock()).collect();
+        assert_eq!(lockdep_core::held_count(), lockdep_core::MAX_DEPTH);
+        drop(guards);
+    }
+    let took = start.elapsed();
+    assert_eq!(lockdep_core::held_count(), 0);
+    let rs = lockdep_core::reports();
+    let depth = rs.iter().filter(|r| r.rule.as_deref() == Some("max_lock_depth")).count();
+    assert_eq!(depth, 1, "{:?}", kinds(&rs));
+    // The locks share one class (built in a loop): nesting them is also one recursive_locking
+    // report under the strict same-class rule; nothing else, no bad_unlock.
+    assert!(
+        rs.iter().all(|r| r.rule.is_some() || r.kind == Kind::RecursiveLocking),
+        "{:?}",
+        kinds(&rs)
+    );
+    // Generous: the tracked part is 48 acquisitions; the rest must be plain locking (before
+    // the fix this took minutes).
+    assert!(took < Duration::from_secs(20), "10,000 nested acquisitions took {took:?}");
+}
+
+/// Item 2 in panic mode: the acquisition past the limit is refused before it takes the lock,
+/// and the 48 held locks release without a `bad_unlock`.
+#[test]
+fn past_the_depth_limit_in_panic_mode() {
+    if !in_child() {
+        assert_ok(&child("past_the_depth_limit_in_panic_mode", "panic"));
+        return;
+    }
+    let locks: Vec<Mutex<()>> = (0..=lockdep_core::MAX_DEPTH).map(|_| Mutex::new(())).collect();
+    let last = locks.last().unwrap();
+    // Distinct subclasses: nesting them is legal, only the depth is a problem.
+    let guards: Vec<_> = locks[..lockdep_core::MAX_DEPTH]
+        .iter()
+        .enumerate()
+        .map(|(i, l)| l.lock_nested(i as u32))
+        .collect();
+    let msg = must_panic(|| drop(last.lock_nested(1000)));
+    assert!(msg.contains("max_lock_depth") || msg.contains("locks held"), "{msg}");
+    assert_eq!(lockdep_core::held_count(), lockdep_core::MAX_DEPTH);
+    drop(guards);
+    assert_eq!(lockdep_core::held_count(), 0);
+    assert!(last.try_lock().is_some(), "the refused lock was left locked");
+    drop(locks);
+    let rs = lockdep_core::reports();
+    assert!(rs.iter().all(|r| r.kind != Kind::BadUnlock), "{rs:?}");
+}
+
+static REF_A: LockClassKey = LockClassKey::new("faults::refuse_a");
+static REF_B: LockClassKey = LockClassKey::new("faults::refuse_b");
+static REF_C: LockClassKey = LockClassKey::new("faults::refuse_c");
+
+/// Item 4: panic mode refuses every occurrence of an inversion, in any thread and under any
+/// outer lock, not only the first one.
+#[test]
+fn panic_mode_refuses_every_occurrence() {
+    if !in_child() {
+        assert_ok(&child("panic_mode_refuses_every_occurrence", "panic"));
+        return;
+    }
+    let a = Arc::new(Mutex::with_key((), &REF_A));
+    let b = Arc::new(Mutex::with_key((), &REF_B));
+    let c = Arc::new(Mutex::with_key((), &REF_C));
+    {
+        let _a = a.lock();
+        let _b = b.lock();
+    }
+    for round in 0..3 {
+        let (a2, b2, c2) = (a.clone(), b.clone(), c.clone());
+        let refused = std::thread::spawn(move || {
+            let outer = (round == 2).then(|| c2.lock());
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _b = b2.lock();
+                let _a = a2.lock();
+            }));
+            drop(outer);
+            r.is_err()
+        })
+        .join()
+        .unwrap();
+        assert!(refused, "occurrence {round} of the inversion went through");
+    }
+    assert!(a.try_lock().is_some() && b.try_lock().is_some());
+}
+
+static OFF_A: LockClassKey = LockClassKey::new("faults::switch_a");
+
+/// Item 5: releases while validation is off keep the held stack right: no stale entry, so no
+/// false `recursive_locking` or `held_at_exit` later.
+#[test]
+fn switching_off_and_on_keeps_the_stack_right() {
+    if !in_child() {
+        assert_ok(&child("switching_off_and_on_keeps_the_stack_right", "warn"));
+        return;
+    }
+    let a = Mutex::with_key((), &OFF_A);
+    let g = a.lock();
+    lockdep_core::set_on_report(OnReport::Off);
+    drop(g);
+    let untracked = a.lock(); // taken while off: not tracked
+    lockdep_core::set_on_report(OnReport::Warn);
+    drop(untracked); // its release is not a bad_unlock
+    assert_eq!(lockdep_core::held_count(), 0);
+    drop(a.lock());
+    lockdep_core::check_held_at_exit();
+    let rs = lockdep_core::reports();
+    assert!(rs.is_empty(), "{rs:?}");
+}
+
+static TLS_A: LockClassKey = LockClassKey::new("faults::tls_a");
+
+thread_local! {
+    static KEPT: std::cell::RefCell<Option<lockdep_core::MutexGuard<'static, ()>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Item 6: a guard kept in a `thread_local!` is one `held_at_exit`, with no follow-on
+/// `bad_unlock` when the thread-local is destroyed; in panic mode the process survives.
+#[test]
+fn a_guard_in_a_thread_local_is_one_report() {
+    if !in_child() {
+        let text = assert_ok(&child("a_guard_in_a_thread_local_is_one_report", "panic"));
+        assert!(!text.contains("bad_unlock"), "{text}");
+        return;
+    }
+    static LOCK: Mutex<()> = Mutex::with_key((), &TLS_A);
+    std::thread::spawn(|| {
+        // The thread-local is registered before the thread's first lock, so the exit check
+        // runs before the guard's destructor.
+        KEPT.with(|k| *k.borrow_mut() = Some(LOCK.lock()));
+    })
+    .join()
+    .unwrap();
+    let rs = lockdep_core::reports();
+    assert_eq!(kinds(&rs), vec![Kind::HeldAtExit], "{rs:?}");
+    assert!(LOCK.try_lock().is_some(), "the thread-local's guard released the lock");
+}
+
+static SUB_A: LockClassKey = LockClassKey::new("faults::sub_a");
+static SUB_B: LockClassKey = LockClassKey::new("faults::sub_b");
+
+/// Item 9: subclass 65536 is not subclass 0 in chain keys: the cycle between B and A/65536 is
+/// found although the chain "B, A/0" was seen before.
+#[test]
+fn large_subclasses_are_not_aliased() {
+    if !in_child() {
+        assert_ok(&child("large_subclasses_are_not_aliased", "warn"));
+        return;
+    }
+    let a = Mutex::with_key((), &SUB_A);
+    let b = Mutex::with_key((), &SUB_B);
+    {
+        let _b = b.lock();
+        let _a = a.lock(); // B -> A/0: legal alone
+    }
+    {
+        let _a = a.lock_nested(65536);
+        let _b = b.lock(); // A/65536 -> B
+    }
+    {
+        let _b = b.lock();
+        let _a = a.lock_nested(65536); // B -> A/65536: closes the cycle
+    }
+    let rs = lockdep_core::reports();
+    assert_eq!(kinds(&rs), vec![Kind::CircularDependency], "{rs:?}");
+    assert!(rs[0].classes.iter().any(|c| c.ends_with("/65536")), "{:?}", rs[0].classes);
+}

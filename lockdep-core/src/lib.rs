@@ -31,11 +31,13 @@ mod raw;
 mod recorder;
 pub mod report;
 pub mod rules;
+pub mod strong_path;
 mod sync;
 mod test_support;
 pub mod trace;
 mod tracked;
 mod validator;
+pub mod vocab;
 mod witness;
 
 extern crate self as lockdep_core;

@@ -6,7 +6,7 @@ mod scenario;
 mod text;
 
 pub use model::*;
-pub use scenario::{cycle_scenario, verb};
+pub use scenario::{cycle_scenario, recursive_scenario, verb};
 pub use text::{render_document, render_report};
 
 use std::io::Write;

@@ -1,7 +1,7 @@
 //! Kernel-style text rendering of reports, as printed on stderr when a report fires and by
 //! `lockdep-report show`.
 
-use super::{Acquisition, Document, Kind, Report};
+use super::{Acquisition, DepType, Document, Kind, Report};
 use std::fmt::Write;
 
 fn acq_line(out: &mut String, indent: &str, a: &Acquisition) {
@@ -62,7 +62,7 @@ pub fn render_report(r: &Report) -> String {
                 i,
                 link.from.class,
                 link.to.class,
-                link.types.join(","),
+                DepType::join(&link.types),
                 link.thread,
                 link.origin.as_deref().map(|o| format!(" in {o}")).unwrap_or_default(),
             );

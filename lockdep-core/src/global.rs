@@ -149,10 +149,8 @@ pub(crate) fn acquire(req: AcquireReq, refuse: bool) -> Acquired {
             arm_exit_guard();
             let _ = OVERFLOWED.try_with(|o| o.set(false));
         }
-        if s.is_full() {
-            if OVERFLOWED.try_with(|o| o.replace(true)).unwrap_or(true) {
-                return Acquired { tracked: false, reports: Vec::new() };
-            }
+        if s.is_full() && OVERFLOWED.try_with(|o| o.replace(true)).unwrap_or(true) {
+            return Acquired { tracked: false, reports: Vec::new() };
         }
         if crate::recorder::enabled() {
             let nest = req.nest_lock.and_then(|n| s.find(n).map(|i| s.entries()[i].class));

@@ -4,47 +4,13 @@
 //! kernel). An edge A -> B records that B was acquired (blocking) while A was held, with the
 //! set of dependency types seen and the witness of its first sighting.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::class::{ClassDesc, ClassId};
 use crate::held::SiteRef;
-use crate::report::{Mode, Site, WaitKind};
-
-/// Exclusive holder, non-recursive waiter.
-pub(crate) const EN: u8 = 1;
-/// Exclusive holder, recursive-read waiter.
-pub(crate) const ER: u8 = 2;
-/// Shared holder, non-recursive waiter.
-pub(crate) const SN: u8 = 4;
-/// Shared holder, recursive-read waiter.
-pub(crate) const SR: u8 = 8;
-
-/// The dependency type of "`waiter` acquired while `holder` held".
-pub(crate) fn dep_type(holder: Mode, waiter: Mode) -> u8 {
-    match (holder.is_shared_holder(), waiter.is_recursive_waiter()) {
-        (false, false) => EN,
-        (false, true) => ER,
-        (true, false) => SN,
-        (true, true) => SR,
-    }
-}
-
-pub(crate) fn type_names(bits: u8) -> Vec<String> {
-    [(EN, "EN"), (ER, "ER"), (SN, "SN"), (SR, "SR")]
-        .iter()
-        .filter(|(b, _)| bits & b != 0)
-        .map(|(_, n)| n.to_string())
-        .collect()
-}
-
-fn ends_recursive(t: u8) -> bool {
-    t & (ER | SR) != 0
-}
-
-fn starts_shared(t: u8) -> bool {
-    t & (SN | SR) != 0
-}
+use crate::strong_path::{self, DepGraph, Scratch};
+use crate::vocab::{DepType, DepTypes, Mode, Site, WaitKind};
 
 /// One side of an edge's first sighting.
 #[derive(Clone, Copy, Debug)]
@@ -74,15 +40,14 @@ pub(crate) struct Node {
 pub(crate) struct EdgeData {
     pub from: ClassId,
     pub to: ClassId,
-    pub types: u8,
+    pub types: DepTypes,
     pub witness: Witness,
 }
 
 /// Index of an edge.
 pub(crate) type EdgeId = u32;
 
-/// A path step chosen by the search: the edge and the dependency type used.
-pub(crate) type PathStep = (EdgeId, u8);
+pub(crate) use strong_path::PathStep;
 
 #[derive(Default)]
 pub(crate) struct Graph {
@@ -99,19 +64,26 @@ pub(crate) struct Graph {
     by_pair: HashMap<(u32, u32), EdgeId>,
     by_identity: HashMap<(String, Option<Site>), ClassId>,
     subclasses: HashMap<(ClassId, u32), ClassId>,
-    search: Search,
+    search: Scratch,
 }
 
-/// Reusable bookkeeping of the strong-path search, indexed by state (node * 2 + "arrived
-/// through a recursive-read waiter"): no hashing and no allocation per search once grown.
-#[derive(Default)]
-struct Search {
-    /// Generation in which each state was reached; `generation` marks "seen in this search".
-    seen: Vec<u32>,
-    /// How each state was reached: (previous state, edge, dependency type used).
-    parent: Vec<(u32, EdgeId, u8)>,
-    queue: VecDeque<u32>,
-    generation: u32,
+/// What the strong-path search walks: the out-lists and the edges, apart from the scratch.
+struct Walk<'a> {
+    out: &'a [Vec<EdgeId>],
+    edges: &'a [EdgeData],
+}
+
+impl DepGraph for Walk<'_> {
+    fn node_count(&self) -> usize {
+        self.out.len()
+    }
+
+    fn for_each_out(&self, node: u32, mut f: impl FnMut(u32, u32, DepTypes)) {
+        for &e in &self.out[node as usize] {
+            let edge = &self.edges[e as usize];
+            f(e, edge.to.0, edge.types);
+        }
+    }
 }
 
 impl Graph {
@@ -172,12 +144,18 @@ impl Graph {
     }
 
     /// Adds dependency type `t` to edge `from -> to`, creating the edge with `witness`.
-    pub fn add(&mut self, from: ClassId, to: ClassId, t: u8, witness: impl FnOnce() -> Witness) {
+    pub fn add(
+        &mut self,
+        from: ClassId,
+        to: ClassId,
+        t: DepType,
+        witness: impl FnOnce() -> Witness,
+    ) {
         match self.by_pair.get(&(from.0, to.0)) {
-            Some(&e) => self.edges[e as usize].types |= t,
+            Some(&e) => self.edges[e as usize].types.insert(t),
             None => {
                 let e = self.edges.len() as EdgeId;
-                self.edges.push(EdgeData { from, to, types: t, witness: witness() });
+                self.edges.push(EdgeData { from, to, types: t.into(), witness: witness() });
                 self.out[from.0 as usize].push(e);
                 self.inn[to.0 as usize].push(e);
                 self.by_pair.insert((from.0, to.0), e);
@@ -236,81 +214,22 @@ impl Graph {
     }
 
     /// A strong path `start -> ... -> goal` that closes a strong cycle with a new edge
-    /// `goal -> start` of dependency type `t`.
+    /// `goal -> start` of dependency type `t` (the rule: [`strong_path::strong_path`]).
     ///
-    /// A path is strong when no edge ending in a recursive-read waiter (`*R`) is followed by
-    /// an edge starting from a shared holder (`S*`); the check wraps around the new edge.
-    /// Breadth-first over (class, "arrived through a `*R` edge") states; arriving through an
-    /// `*N` edge dominates, so it is preferred.
-    pub fn strong_path(&mut self, start: ClassId, goal: ClassId, t: u8) -> Option<Vec<PathStep>> {
+    /// While the graph is acyclic, a path against the topological order cannot exist, and the
+    /// search is skipped.
+    pub fn strong_path(
+        &mut self,
+        start: ClassId,
+        goal: ClassId,
+        t: DepType,
+    ) -> Option<Vec<PathStep>> {
         if !self.cyclic && self.ord[goal.0 as usize] < self.ord[start.0 as usize] {
-            // A path start -> goal would go against a valid topological order.
             return None;
         }
-        let states = self.nodes.len() * 2;
-        let search = &mut self.search;
-        if search.seen.len() < states {
-            search.seen.resize(states, 0);
-            search.parent.resize(states, (0, 0, 0));
-        }
-        search.generation = search.generation.wrapping_add(1);
-        if search.generation == 0 {
-            search.seen.iter_mut().for_each(|g| *g = 0);
-            search.generation = 1;
-        }
-        let generation = search.generation;
-        let start_state = start.0 * 2 + ends_recursive(t) as u32;
-        search.seen[start_state as usize] = generation;
-        search.queue.clear();
-        search.queue.push_back(start_state);
-        while let Some(state) = search.queue.pop_front() {
-            let node = state / 2;
-            let arrived_r = state % 2 == 1;
-            if node == goal.0 && state != start_state {
-                // The wrap: the new edge starts from `goal`; if it starts shared, the path
-                // must not arrive through a recursive-read waiter.
-                if !(arrived_r && starts_shared(t)) {
-                    let mut path = Vec::new();
-                    let mut s = state;
-                    while s != start_state {
-                        let (p, e, ty) = search.parent[s as usize];
-                        path.push((e, ty));
-                        s = p;
-                    }
-                    path.reverse();
-                    return Some(path);
-                }
-                continue;
-            }
-            for &e in &self.out[node as usize] {
-                let edge = &self.edges[e as usize];
-                let allowed = if arrived_r { edge.types & (EN | ER) } else { edge.types };
-                if allowed == 0 {
-                    continue;
-                }
-                let to = edge.to.0;
-                let (ty, rec) = if allowed & EN != 0 {
-                    (EN, false)
-                } else if allowed & SN != 0 {
-                    (SN, false)
-                } else if allowed & ER != 0 {
-                    (ER, true)
-                } else {
-                    (SR, true)
-                };
-                let next = to * 2 + rec as u32;
-                // Arriving through an `*N` edge dominates arriving through an `*R` one.
-                if search.seen[next as usize] == generation
-                    || (rec && search.seen[(to * 2) as usize] == generation)
-                {
-                    continue;
-                }
-                search.seen[next as usize] = generation;
-                search.parent[next as usize] = (state, e, ty);
-                search.queue.push_back(next);
-            }
-        }
-        None
+        let walk = Walk { out: &self.out, edges: &self.edges };
+        strong_path::strong_path(&walk, &mut self.search, start.0, goal.0, t.into())
+            .map(|(_, path)| path)
     }
 }
 
@@ -338,17 +257,6 @@ mod tests {
     }
 
     #[test]
-    fn recursive_then_shared_breaks_a_cycle() {
-        let (mut g, c) = graph(2);
-        // A -(SR)-> B exists; new edge B -(SR)-> A: *R followed by S* at both joints: weak.
-        g.add(c[0], c[1], SR, w);
-        assert!(g.strong_path(c[0], c[1], SR).is_none());
-        // New edge B -(EN)-> A closes a strong cycle: A -(SR)-> B -(EN)-> A? SR ends R, EN
-        // starts E: fine; EN ends N: fine.
-        assert!(g.strong_path(c[0], c[1], EN).is_some());
-    }
-
-    #[test]
     fn topological_shortcut_agrees_with_the_full_search() {
         // Random graphs, mostly forward edges with some backward ones: whenever the order says
         // "no path", the full search must agree.
@@ -367,12 +275,12 @@ mod tests {
                     continue;
                 }
                 let (a, b) = if rnd(10) < 8 { (a.min(b), a.max(b)) } else { (a, b) };
-                let fast = g.strong_path(c[b], c[a], EN).is_some();
+                let fast = g.strong_path(c[b], c[a], DepType::EN).is_some();
                 let cyclic = std::mem::replace(&mut g.cyclic, true);
-                let full = g.strong_path(c[b], c[a], EN).is_some();
+                let full = g.strong_path(c[b], c[a], DepType::EN).is_some();
                 g.cyclic = cyclic;
                 assert_eq!(fast, full, "edge {a}->{b}");
-                g.add(c[a], c[b], EN, w);
+                g.add(c[a], c[b], DepType::EN, w);
                 if !g.cyclic {
                     for e in &g.edges {
                         assert!(g.ord[e.from.0 as usize] < g.ord[e.to.0 as usize]);
@@ -380,15 +288,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn prefers_a_strong_alternative() {
-        let (mut g, c) = graph(3);
-        // A -> B has both ER and EN; B -(SN)-> C; new C -(EN)-> A.
-        g.add(c[0], c[1], ER | EN, w);
-        g.add(c[1], c[2], SN, w);
-        let p = g.strong_path(c[0], c[2], EN).expect("strong via EN");
-        assert_eq!(p.iter().map(|s| s.1).collect::<Vec<_>>(), vec![EN, SN]);
     }
 }

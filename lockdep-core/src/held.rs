@@ -8,7 +8,7 @@
 use std::panic::Location;
 
 use crate::class::ClassId;
-use crate::report::Mode;
+use crate::vocab::Mode;
 
 /// Held locks beyond this depth are reported (`max_lock_depth`) and not tracked.
 pub const MAX_DEPTH: usize = 48;

@@ -38,7 +38,7 @@
 // vocabulary and configuration -> classes, held stacks, chain cache -> graph -> rule engine ->
 // validator -> sink -> process-wide instance -> hook layer -> lock types and user API.
 mod config;
-pub mod report;
+pub mod vocab;
 
 mod chain_cache;
 #[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
@@ -46,8 +46,11 @@ mod class;
 mod held;
 mod witness;
 
+pub mod report;
+
 mod graph;
 mod rule_engine;
+pub mod strong_path;
 pub mod trace;
 #[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
 mod validator;

@@ -31,9 +31,7 @@ pub(crate) fn in_teardown() -> bool {
 /// Whether a report found now must panic the current thread: panic mode, and not while
 /// unwinding or tearing the thread down (where a panic would abort the process).
 pub(crate) fn panics_now() -> bool {
-    config::on_report() == OnReport::Panic
-        && !std::thread::panicking()
-        && !in_teardown()
+    config::on_report() == OnReport::Panic && !std::thread::panicking() && !in_teardown()
 }
 
 fn program() -> String {

@@ -15,8 +15,9 @@ use serde::Deserialize;
 
 use crate::class::{ClassDesc, ClassId};
 use crate::held::{HeldStack, SiteRef};
-use crate::report::{Document, Mode, Site, WaitKind};
+use crate::report::Document;
 use crate::validator::{AcquireReq, Validator};
+use crate::vocab::{Mode, Site, WaitKind};
 
 /// The operation of one event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

@@ -2,7 +2,8 @@
 //! the slow path of a new chain) and symbolised only when a report needs them.
 
 use crate::held::SiteRef;
-use crate::report::{Frame, Site};
+use crate::report::Frame;
+use crate::vocab::Site;
 
 /// A captured backtrace, resolved on first use.
 pub(crate) struct Trace {

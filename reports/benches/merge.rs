@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use lockdep_reports::{merge, Acquisition, ChainLink, Class, Document, Edge, Mode};
+use lockdep_reports::{merge, Acquisition, ChainLink, Class, DepType, Document, Edge, Mode};
 
 struct Rng(u64);
 
@@ -51,11 +51,11 @@ fn document(name: &str, pairs: &[(u64, u64)]) -> Document {
         doc.graph.edges.push(Edge {
             from,
             to,
-            types: vec!["EN".into()],
+            types: vec![DepType::EN],
             witness: ChainLink {
                 from: acq(a),
                 to: acq(b),
-                types: vec!["EN".into()],
+                types: vec![DepType::EN],
                 thread: "t".into(),
                 origin: None,
             },

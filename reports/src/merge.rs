@@ -7,45 +7,27 @@
 //!
 //! # Cycle search
 //! After the union, the graph is split into strongly connected components (petgraph's Tarjan,
-//! O(V + E)); only non-trivial components can hold a cycle. Inside each, a breadth-first search
-//! over the states (class, "last edge ended in a recursive-read waiter") finds, for each edge not
-//! yet covered by a found cycle, the shortest *strong* cycle through it: no edge ending in a
-//! recursive waiter (`*R`) followed by an edge starting from a shared holder (`S*`), the
-//! wrap-around included. The search is bounded by [`MAX_NEW_CYCLES`] and [`SEARCH_BUDGET`]; when
-//! a bound is hit, [`Merged::truncated`] says so.
+//! O(V + E)); only non-trivial components can hold a cycle. Inside each, for each edge not yet
+//! covered by a found cycle, the validator's own strong-path search
+//! ([`lockdep_core::strong_path`]) finds the shortest *strong* cycle through it, so merge and
+//! the live validator (and `lockdep-report replay`) apply one rule; the report's scenario comes
+//! from the validator's builder too ([`lockdep_core::report::cycle_scenario`]). The search is
+//! bounded by [`MAX_NEW_CYCLES`] and [`SEARCH_BUDGET`]; when a bound is hit,
+//! [`Merged::truncated`] says so.
 
 use std::collections::{HashMap, HashSet};
 
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::{ChainLink, Class, Document, Edge, Graph, Kind, Mode, Report, Step};
+use lockdep_core::strong_path::{strong_path, Adjacency, PathStep, Scratch};
+
+use crate::{cycle_scenario, ChainLink, Class, DepTypes, Document, Edge, Graph, Kind, Report};
 
 /// At most this many new cycles are reported by one merge.
 pub const MAX_NEW_CYCLES: usize = 1000;
 /// At most this many edge visits are spent on the cycle search.
 pub const SEARCH_BUDGET: u64 = 200_000_000;
-
-/// Exclusive holder, non-recursive waiter.
-const EN: u8 = 1;
-/// Exclusive holder, recursive waiter.
-const ER: u8 = 2;
-/// Shared holder, non-recursive waiter.
-const SN: u8 = 4;
-/// Shared holder, recursive waiter.
-const SR: u8 = 8;
-const TYPE_NAMES: [(u8, &str); 4] = [(EN, "EN"), (ER, "ER"), (SN, "SN"), (SR, "SR")];
-
-fn mask_of(types: &[String]) -> u8 {
-    types
-        .iter()
-        .filter_map(|t| TYPE_NAMES.iter().find(|(_, n)| n == t).map(|(b, _)| *b))
-        .fold(0, |m, b| m | b)
-}
-
-fn names_of(mask: u8) -> Vec<String> {
-    TYPE_NAMES.iter().filter(|(b, _)| mask & b != 0).map(|(_, n)| n.to_string()).collect()
-}
 
 /// The result of a merge.
 #[derive(Clone, Debug)]
@@ -67,7 +49,7 @@ pub fn merge(inputs: impl IntoIterator<Item = (String, Document)>) -> Merged {
     let mut classes: Vec<Class> = Vec::new();
     let mut class_ids: HashMap<String, u32> = HashMap::new();
     let mut edges: Vec<Edge> = Vec::new();
-    let mut masks: Vec<u8> = Vec::new();
+    let mut masks: Vec<DepTypes> = Vec::new();
     let mut edge_ids: HashMap<(u32, u32), usize> = HashMap::new();
     let mut reports: Vec<Report> = Vec::new();
     let mut fingerprints: HashSet<String> = HashSet::new();
@@ -89,17 +71,17 @@ pub fn merge(inputs: impl IntoIterator<Item = (String, Document)>) -> Merged {
             let (Some(&from), Some(&to)) = (local.get(&e.from), local.get(&e.to)) else {
                 continue; // an edge to a class the document does not list: ignore it
             };
-            let mask = mask_of(&e.types);
+            let mask: DepTypes = e.types.iter().collect();
             match edge_ids.get(&(from, to)) {
                 Some(&i) => {
-                    masks[i] |= mask;
-                    edges[i].types = names_of(masks[i]);
+                    masks[i] = masks[i].union(mask);
+                    edges[i].types = masks[i].to_vec();
                 }
                 None => {
                     e.witness.origin.get_or_insert_with(|| origin.clone());
                     edge_ids.insert((from, to), edges.len());
                     masks.push(mask);
-                    edges.push(Edge { from, to, types: names_of(mask), witness: e.witness });
+                    edges.push(Edge { from, to, types: mask.to_vec(), witness: e.witness });
                 }
             }
         }
@@ -142,45 +124,34 @@ pub fn merge(inputs: impl IntoIterator<Item = (String, Document)>) -> Merged {
     Merged { document, new_cycles, truncated, sources }
 }
 
-/// One step of a found cycle: a merged edge index and the dependency type used on it.
-type CycleEdge = (usize, u8);
-
 struct Search<'a> {
     n_classes: usize,
     edges: &'a [Edge],
-    masks: &'a [u8],
+    masks: &'a [DepTypes],
     found: usize,
     truncated: bool,
-    budget: u64,
-}
-
-/// Per-component BFS scratch, reused between searches.
-struct Scratch {
-    adj: Vec<Vec<(usize, usize)>>,
-    stamp: Vec<u32>,
-    epoch: u32,
-    prev: Vec<(usize, usize, u8)>,
-    queue: std::collections::VecDeque<usize>,
 }
 
 impl<'a> Search<'a> {
-    fn new(classes: &[Class], edges: &'a [Edge], masks: &'a [u8]) -> Search<'a> {
-        Search { n_classes: classes.len(), edges, masks, found: 0, truncated: false, budget: 0 }
+    fn new(classes: &[Class], edges: &'a [Edge], masks: &'a [DepTypes]) -> Search<'a> {
+        Search { n_classes: classes.len(), edges, masks, found: 0, truncated: false }
     }
 
-    /// Calls `emit` with each new strong cycle; `emit` says whether the cycle was new.
-    fn run(&mut self, emit: &mut dyn FnMut(&[CycleEdge]) -> bool) {
+    /// Calls `emit` with each new strong cycle (merged edge indices and the dependency type
+    /// used on each); `emit` says whether the cycle was new.
+    fn run(&mut self, emit: &mut dyn FnMut(&[PathStep]) -> bool) {
         let mut g: DiGraph<(), usize> = DiGraph::with_capacity(self.n_classes, self.edges.len());
         for _ in 0..self.n_classes {
             g.add_node(());
         }
         for (i, e) in self.edges.iter().enumerate() {
-            if e.from != e.to && self.masks[i] != 0 {
+            if e.from != e.to && !self.masks[i].is_empty() {
                 g.add_edge(NodeIndex::new(e.from as usize), NodeIndex::new(e.to as usize), i);
             }
         }
         let mut covered = vec![false; self.edges.len()];
-        let mut pos = vec![usize::MAX; self.n_classes];
+        let mut pos = vec![u32::MAX; self.n_classes];
+        let mut scratch = Scratch::default();
         for scc in tarjan_scc(&g) {
             if scc.len() < 2 {
                 continue;
@@ -188,123 +159,56 @@ impl<'a> Search<'a> {
             let mut sorted: Vec<usize> = scc.iter().map(|n| n.index()).collect();
             sorted.sort_unstable();
             for (i, &c) in sorted.iter().enumerate() {
-                pos[c] = i;
+                pos[c] = i as u32;
             }
-            let mut adj: Vec<Vec<(usize, usize)>> = vec![Vec::new(); sorted.len()];
+            // The component alone, in local indices, edges in index order.
+            let mut adj = Adjacency::new(sorted.len());
+            let mut local: Vec<(u32, u32, usize)> = Vec::new();
             for (i, &c) in sorted.iter().enumerate() {
-                for er in g.edges(NodeIndex::new(c)) {
-                    use petgraph::visit::EdgeRef;
-                    let to = er.target().index();
-                    if pos[to] != usize::MAX {
-                        adj[i].push((pos[to], *er.weight()));
-                    }
+                let mut out: Vec<(u32, usize)> = g
+                    .edges(NodeIndex::new(c))
+                    .filter_map(|er| {
+                        use petgraph::visit::EdgeRef;
+                        let to = pos[er.target().index()];
+                        (to != u32::MAX).then_some((to, *er.weight()))
+                    })
+                    .collect();
+                out.sort_unstable_by_key(|&(_, e)| e);
+                for (to, e) in out {
+                    adj.add(e as u32, i as u32, to, self.masks[e]);
+                    local.push((i as u32, to, e));
                 }
-                adj[i].sort_unstable_by_key(|&(_, e)| e);
             }
-            let n = sorted.len();
-            let mut s = Scratch {
-                adj,
-                stamp: vec![0; 2 * n],
-                epoch: 0,
-                prev: vec![(0, 0, 0); 2 * n],
-                queue: Default::default(),
-            };
-            for u in 0..n {
-                for k in 0..s.adj[u].len() {
-                    let (w, e) = s.adj[u][k];
-                    if covered[e] {
-                        continue;
-                    }
-                    if self.found >= MAX_NEW_CYCLES || self.budget > SEARCH_BUDGET {
-                        self.truncated = true;
-                        return;
-                    }
-                    if let Some(cycle) = self.shortest_cycle(&mut s, u, w, e) {
-                        for &(ce, _) in &cycle {
-                            covered[ce] = true;
-                        }
-                        if emit(&cycle) {
-                            self.found += 1;
-                        }
-                    }
-                    covered[e] = true;
+            for (u, w, e) in local {
+                if covered[e] {
+                    continue;
                 }
+                if self.found >= MAX_NEW_CYCLES || scratch.visits > SEARCH_BUDGET {
+                    self.truncated = true;
+                    return;
+                }
+                // A strong path w -> ... -> u closed by e = u -> w.
+                if let Some((t, path)) = strong_path(&adj, &mut scratch, w, u, self.masks[e]) {
+                    let cycle: Vec<PathStep> = std::iter::once((e as u32, t)).chain(path).collect();
+                    for &(ce, _) in &cycle {
+                        covered[ce as usize] = true;
+                    }
+                    if emit(&cycle) {
+                        self.found += 1;
+                    }
+                }
+                covered[e] = true;
             }
             for &c in &sorted {
-                pos[c] = usize::MAX;
+                pos[c] = u32::MAX;
             }
         }
     }
-
-    /// The shortest strong cycle that starts with edge `e` = `u -> w` (local indices).
-    fn shortest_cycle(
-        &mut self,
-        s: &mut Scratch,
-        u: usize,
-        w: usize,
-        e: usize,
-    ) -> Option<Vec<CycleEdge>> {
-        let mask = self.masks[e];
-        for flag in [0usize, 1] {
-            let first = mask & if flag == 1 { ER | SR } else { EN | SN };
-            if first == 0 {
-                continue;
-            }
-            let exclusive_first = first & (EN | ER) != 0;
-            s.epoch += 1;
-            s.queue.clear();
-            let start = 2 * w + flag;
-            s.stamp[start] = s.epoch;
-            s.queue.push_back(start);
-            while let Some(state) = s.queue.pop_front() {
-                let (x, r) = (state / 2, state % 2);
-                if x == u && (r == 0 || exclusive_first) {
-                    // Close the cycle: pick the first edge's type so the wrap-around is strong.
-                    let t0 =
-                        if r == 1 || first & (EN | ER) != 0 { first & (EN | ER) } else { first };
-                    let mut path = Vec::new();
-                    let mut cur = state;
-                    while cur != start {
-                        let (p, pe, pt) = s.prev[cur];
-                        path.push((pe, pt));
-                        cur = p;
-                    }
-                    path.push((e, lowest_bit(t0)));
-                    path.reverse();
-                    return Some(path);
-                }
-                self.budget += s.adj[x].len() as u64;
-                for &(y, e2) in &s.adj[x] {
-                    let allowed = self.masks[e2] & if r == 1 { EN | ER } else { 0xf };
-                    for (nflag, bits) in [(0usize, allowed & (EN | SN)), (1, allowed & (ER | SR))] {
-                        let next = 2 * y + nflag;
-                        if bits != 0 && s.stamp[next] != s.epoch {
-                            s.stamp[next] = s.epoch;
-                            s.prev[next] = (state, e2, lowest_bit(bits));
-                            s.queue.push_back(next);
-                        }
-                    }
-                }
-            }
-        }
-        None
-    }
 }
 
-fn lowest_bit(m: u8) -> u8 {
-    m & m.wrapping_neg()
-}
-
-fn verb(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Write | Mode::Downgraded => "lock",
-        Mode::Read => "read_lock",
-        Mode::RecursiveRead => "recursive_read_lock",
-    }
-}
-
-fn cycle_report(cycle: &[CycleEdge], edges: &[Edge]) -> Report {
-    let chain: Vec<ChainLink> = cycle.iter().map(|&(e, _)| edges[e].witness.clone()).collect();
+fn cycle_report(cycle: &[PathStep], edges: &[Edge]) -> Report {
+    let chain: Vec<ChainLink> =
+        cycle.iter().map(|&(e, _)| edges[e as usize].witness.clone()).collect();
     let classes: Vec<String> = chain.iter().map(|l| l.from.class.clone()).collect();
     let mut origins: Vec<String> = chain.iter().filter_map(|l| l.origin.clone()).collect();
     origins.sort();
@@ -317,20 +221,7 @@ fn cycle_report(cycle: &[CycleEdge], edges: &[Edge]) -> Report {
         path.join(" -> "),
         origins.join(", ")
     );
-    let mut scenario = Vec::new();
-    for (i, l) in chain.iter().enumerate() {
-        scenario.push(Step {
-            thread: format!("T{i}"),
-            action: format!("{}({})", verb(l.from.mode), l.from.class),
-        });
-    }
-    for (i, l) in chain.iter().enumerate() {
-        let j = (i + 1) % chain.len();
-        scenario.push(Step {
-            thread: format!("T{i}"),
-            action: format!("{}({})  <- waits for T{j}", verb(l.to.mode), l.to.class),
-        });
-    }
+    let scenario = cycle_scenario(&chain);
     // As in the validator's reports, link #0 is the "new" edge: its thread is the one shown
     // acquiring, holding the edge's `from`.
     let first = chain.first().cloned();
@@ -352,9 +243,9 @@ fn cycle_report(cycle: &[CycleEdge], edges: &[Edge]) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Acquisition, Edge};
+    use crate::{Acquisition, DepType, Edge, Mode};
 
-    fn doc(name: &str, edges: &[(&str, &str, &str)]) -> Document {
+    fn doc(name: &str, edges: &[(&str, &str, DepType)]) -> Document {
         let mut d = Document::new(name);
         let mut ids: HashMap<String, u32> = HashMap::new();
         for (a, b, t) in edges {
@@ -381,11 +272,11 @@ mod tests {
             d.graph.edges.push(Edge {
                 from: ids[*a],
                 to: ids[*b],
-                types: vec![t.to_string()],
+                types: vec![*t],
                 witness: ChainLink {
                     from: acq(a),
                     to: acq(b),
-                    types: vec![t.to_string()],
+                    types: vec![*t],
                     thread: "t".into(),
                     origin: None,
                 },
@@ -400,7 +291,8 @@ mod tests {
 
     #[test]
     fn abba_across_two_documents_is_found() {
-        let m = run(vec![doc("p", &[("A", "B", "EN")]), doc("q", &[("B", "A", "EN")])]);
+        let m =
+            run(vec![doc("p", &[("A", "B", DepType::EN)]), doc("q", &[("B", "A", DepType::EN)])]);
         assert_eq!(m.new_cycles, 1);
         let r = &m.document.reports[0];
         assert_eq!(r.fingerprint(), "circular_dependency:A,B");
@@ -411,41 +303,43 @@ mod tests {
     #[test]
     fn recursive_read_then_shared_holder_is_not_strong() {
         // A -(ER)-> B -(SN)-> A: the ER edge ends in a recursive reader, the next starts shared.
-        let m = run(vec![doc("p", &[("A", "B", "ER")]), doc("q", &[("B", "A", "SN")])]);
+        let m =
+            run(vec![doc("p", &[("A", "B", DepType::ER)]), doc("q", &[("B", "A", DepType::SN)])]);
         assert_eq!(m.new_cycles, 0);
         // Wrap-around: A -(SN)-> B -(ER)-> A is also weak (ER followed by SN at the wrap).
-        let m = run(vec![doc("p", &[("A", "B", "SN")]), doc("q", &[("B", "A", "ER")])]);
+        let m =
+            run(vec![doc("p", &[("A", "B", DepType::SN)]), doc("q", &[("B", "A", DepType::ER)])]);
         assert_eq!(m.new_cycles, 0);
         // With an EN sighting on B -> A as well, the cycle is strong.
         let m = run(vec![
-            doc("p", &[("A", "B", "ER")]),
-            doc("q", &[("B", "A", "SN")]),
-            doc("r", &[("B", "A", "EN")]),
+            doc("p", &[("A", "B", DepType::ER)]),
+            doc("q", &[("B", "A", DepType::SN)]),
+            doc("r", &[("B", "A", DepType::EN)]),
         ]);
         assert_eq!(m.new_cycles, 1);
-        assert_eq!(m.document.graph.edges[1].types, ["EN", "SN"]);
+        assert_eq!(m.document.graph.edges[1].types, [DepType::EN, DepType::SN]);
     }
 
     #[test]
     fn classes_match_by_identity_and_first_witness_wins() {
         let m = run(vec![
-            doc("p", &[("A", "B", "EN")]),
-            doc("q", &[("A", "B", "SR"), ("B", "C", "EN")]),
+            doc("p", &[("A", "B", DepType::EN)]),
+            doc("q", &[("A", "B", DepType::SR), ("B", "C", DepType::EN)]),
         ]);
         let g = &m.document.graph;
         assert_eq!(g.classes.len(), 3);
         assert_eq!(g.edges.len(), 2);
         assert_eq!(g.edges[0].witness.origin.as_deref(), Some("d0.json"));
-        assert_eq!(g.edges[0].types, ["EN", "SR"]);
+        assert_eq!(g.edges[0].types, [DepType::EN, DepType::SR]);
         assert_eq!(m.new_cycles, 0);
     }
 
     #[test]
     fn three_way_cycle_and_duplicates_are_reported_once() {
         let m = run(vec![
-            doc("p", &[("A", "B", "EN")]),
-            doc("q", &[("B", "C", "EN")]),
-            doc("r", &[("C", "A", "EN"), ("A", "B", "EN")]),
+            doc("p", &[("A", "B", DepType::EN)]),
+            doc("q", &[("B", "C", DepType::EN)]),
+            doc("r", &[("C", "A", DepType::EN), ("A", "B", DepType::EN)]),
         ]);
         assert_eq!(m.new_cycles, 1);
         assert_eq!(m.document.reports[0].classes, ["A", "B", "C"]);

@@ -1,7 +1,7 @@
 //! Replays every trace of `tests/corpus` and checks the verdicts written in its `# expect:`
 //! lines (each derived by hand from the design's rules, explained in the file's comments).
 
-use lockdep_core::report::Kind;
+use lockdep_core::report::{DepType, Kind};
 use lockdep_core::trace;
 use lockdep_tests::{corpus_dir, expectations, verdicts};
 
@@ -45,7 +45,7 @@ fn abba_report_explains_both_sides() {
     assert_eq!(r.chain[0].thread, "T2");
     assert_eq!((r.chain[1].from.class.as_str(), r.chain[1].to.class.as_str()), ("A", "B"));
     assert_eq!(r.chain[1].thread, "T1");
-    assert_eq!(r.chain[1].types, vec!["EN"]);
+    assert_eq!(r.chain[1].types, vec![DepType::EN]);
     assert_eq!(r.held.iter().map(|h| h.class.as_str()).collect::<Vec<_>>(), vec!["B"]);
     // Scenario: T0 and T1 each take one lock, then each waits for the other's.
     let actions: Vec<(&str, &str)> =
@@ -82,7 +82,7 @@ fn seed_case_names_modes_on_both_sides() {
     assert_eq!(r.chain[1].from.mode, Mode::Read);
     assert!(r.chain[1].from.trylock);
     assert_eq!(r.chain[1].to.mode, Mode::Read);
-    assert_eq!(r.chain[1].types, vec!["SN"]);
+    assert_eq!(r.chain[1].types, vec![DepType::SN]);
 }
 
 #[test]

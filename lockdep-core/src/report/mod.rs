@@ -6,7 +6,7 @@ mod scenario;
 mod text;
 
 pub use model::*;
-pub use scenario::{cycle_scenario, verb};
+pub use scenario::{cycle_scenario, recursive_scenario, verb};
 pub use text::{render_document, render_report};
 pub use text::{render_document_styled, render_report_styled, Ansi, Plain, Role, Style};
 

@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub use crate::vocab::{DepType, DepTypes, Mode, Site, WaitKind};
+
 /// The schema tag every report document carries.
 pub const SCHEMA: &str = "lockdep-report/1";
 
@@ -98,89 +100,6 @@ impl fmt::Display for Kind {
     }
 }
 
-/// How a lock is (or was) held or wanted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// Exclusive.
-    Write,
-    /// Shared, non-recursive: blocks behind a queued writer (an rwsem reader).
-    Read,
-    /// Shared, recursive: never blocks on other readers.
-    RecursiveRead,
-    /// A write hold turned into a reader by downgrade.
-    Downgraded,
-}
-
-impl Mode {
-    /// The snake_case name used in JSON and traces.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Write => "write",
-            Mode::Read => "read",
-            Mode::RecursiveRead => "recursive_read",
-            Mode::Downgraded => "downgraded",
-        }
-    }
-
-    /// One-letter form used in compact renderings: W, R, RR, D.
-    pub fn short(self) -> &'static str {
-        match self {
-            Mode::Write => "W",
-            Mode::Read => "R",
-            Mode::RecursiveRead => "RR",
-            Mode::Downgraded => "D",
-        }
-    }
-
-    /// Whether a holder in this mode shares the lock with readers (deadlock-search view).
-    pub fn is_shared_holder(self) -> bool {
-        !matches!(self, Mode::Write)
-    }
-
-    /// Whether a waiter in this mode is a recursive reader (never blocks on readers).
-    pub fn is_recursive_waiter(self) -> bool {
-        matches!(self, Mode::RecursiveRead)
-    }
-
-    /// Whether holders in modes `self` and `other` exclude each other (assertion view).
-    ///
-    /// R-R no, R-D no, R-W yes, D-D yes, D-W yes, W-W yes. Recursive readers behave as R.
-    pub fn excludes(self, other: Mode) -> bool {
-        use Mode::*;
-        let norm = |m: Mode| if m == RecursiveRead { Read } else { m };
-        !matches!((norm(self), norm(other)), (Read, Read) | (Read, Downgraded) | (Downgraded, Read))
-    }
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A source location.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Site {
-    /// Source file as the compiler saw it.
-    pub file: String,
-    /// 1-based line.
-    pub line: u32,
-    /// 1-based column (0 when unknown).
-    #[serde(default)]
-    pub column: u32,
-}
-
-impl fmt::Display for Site {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.column == 0 {
-            write!(f, "{}:{}", self.file, self.line)
-        } else {
-            write!(f, "{}:{}:{}", self.file, self.line, self.column)
-        }
-    }
-}
-
 /// One resolved stack frame.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Frame {
@@ -226,7 +145,7 @@ pub struct ChainLink {
     /// Dependency types of the edge: `EN`, `ER`, `SN`, `SR` (exclusive/shared holder x
     /// non-recursive/recursive waiter).
     #[serde(default)]
-    pub types: Vec<String>,
+    pub types: Vec<DepType>,
     /// Thread that first showed the dependency.
     #[serde(default)]
     pub thread: String,
@@ -295,17 +214,6 @@ impl Report {
     }
 }
 
-/// Whether a lock class sleeps or spins while waiting.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WaitKind {
-    /// Blocks the thread (mutex, rwsem).
-    #[default]
-    Sleeping,
-    /// Busy-waits (spinlock).
-    Spinning,
-}
-
 /// One lock class of the graph.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Class {
@@ -339,7 +247,7 @@ pub struct Edge {
     /// Acquired class id.
     pub to: u32,
     /// Dependency types seen: `EN`, `ER`, `SN`, `SR`.
-    pub types: Vec<String>,
+    pub types: Vec<DepType>,
     /// First sighting.
     pub witness: ChainLink,
 }
@@ -417,24 +325,6 @@ impl Document {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn exclusion_matrix_matches_design() {
-        use Mode::*;
-        let cases = [
-            (Read, Read, false),
-            (Read, Downgraded, false),
-            (Read, Write, true),
-            (Downgraded, Downgraded, true),
-            (Downgraded, Write, true),
-            (Write, Write, true),
-        ];
-        for (a, b, want) in cases {
-            assert_eq!(a.excludes(b), want, "{a}-{b}");
-            assert_eq!(b.excludes(a), want, "{b}-{a}");
-        }
-        assert!(Downgraded.is_shared_holder(), "D is shared for deadlock search");
-    }
 
     #[test]
     fn unknown_schema_is_a_clear_error() {

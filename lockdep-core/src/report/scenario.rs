@@ -1,4 +1,5 @@
-//! The "possible unsafe locking scenario" of a cycle: per-thread steps that deadlock.
+//! The "possible unsafe locking scenario": per-thread steps that deadlock. The one builder of
+//! scenario text for the validator, replay and `lockdep-report merge`.
 
 use super::{ChainLink, Mode, Step};
 
@@ -30,7 +31,7 @@ pub fn cycle_scenario(chain: &[ChainLink]) -> Vec<Step> {
     for (i, l) in chain.iter().enumerate() {
         let j = (i + 1) % n;
         let holder = chain[j].from.mode;
-        if l.to.mode == Mode::Read && holder.is_shared_holder() {
+        if l.to.mode.waits_behind_queued_writer(holder) {
             steps.push(Step {
                 thread: "TW".into(),
                 action: format!("lock({})  <- queued writer, waits for T{j}", l.to.class),
@@ -45,6 +46,24 @@ pub fn cycle_scenario(chain: &[ChainLink]) -> Vec<Step> {
                 action: format!("{}({})  <- waits for T{j}", verb(l.to.mode), l.to.class),
             });
         }
+    }
+    steps
+}
+
+/// The scenario of a thread `thread` that holds `class` in mode `held` and takes it (or
+/// another lock of its class) again in mode `new`. A non-recursive reader behind its own
+/// shared hold blocks only behind a queued writer, so that step adds the writer.
+pub fn recursive_scenario(thread: &str, class: &str, held: Mode, new: Mode) -> Vec<Step> {
+    let step = |t: &str, action: String| Step { thread: t.to_string(), action };
+    let mut steps = vec![step(thread, format!("{}({class})", verb(held)))];
+    if new.waits_behind_queued_writer(held) {
+        steps.push(step(
+            "another thread",
+            format!("lock({class})  <- queued writer, waits for {thread}"),
+        ));
+        steps.push(step(thread, format!("read_lock({class})  <- waits behind the queued writer")));
+    } else {
+        steps.push(step(thread, format!("{}({class})  <- waits for itself", verb(new))));
     }
     steps
 }

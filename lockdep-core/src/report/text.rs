@@ -5,7 +5,7 @@
 //! that), [`Ansi`] adds terminal colour while rendering (the renderer knows which line is a
 //! banner or a chain link, so nothing re-parses the text to colour it).
 
-use super::{Acquisition, Document, Kind, Report, Step};
+use super::{Acquisition, DepType, Document, Kind, Report, Step};
 use std::collections::HashMap;
 use std::fmt::Write;
 
@@ -153,7 +153,7 @@ pub fn render_report_styled(r: &Report, style: &dyn Style) -> String {
                 i,
                 link.from.class,
                 link.to.class,
-                link.types.join(","),
+                DepType::join(&link.types),
                 link.thread,
                 link.origin.as_deref().map(|o| format!(" in {o}")).unwrap_or_default(),
             );

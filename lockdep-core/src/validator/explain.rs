@@ -100,29 +100,11 @@ impl Validator {
         r.chain.push(ChainLink {
             from: first,
             to: r.acquiring.clone().expect("set by base_report"),
-            types: type_names(dep_type(held.mode, new.mode)),
+            types: vec![DepType::of(held.mode, new.mode)],
             thread: r.thread.clone(),
             origin: None,
         });
-        let t0 = r.thread.clone();
-        let mut steps =
-            vec![Step { thread: t0.clone(), action: format!("{}({name})", verb(held.mode)) }];
-        if held.mode.is_shared_holder() && new.mode == Mode::Read {
-            steps.push(Step {
-                thread: "another thread".into(),
-                action: format!("lock({name})  <- queued writer, waits for {t0}"),
-            });
-            steps.push(Step {
-                thread: t0,
-                action: format!("read_lock({name})  <- waits behind the queued writer"),
-            });
-        } else {
-            steps.push(Step {
-                thread: t0,
-                action: format!("{}({name})  <- waits for itself", verb(new.mode)),
-            });
-        }
-        r.scenario = steps;
+        r.scenario = report::recursive_scenario(&r.thread, &name, held.mode, new.mode);
         r
     }
 
@@ -134,14 +116,14 @@ impl Validator {
         thread: ThreadName<'_>,
         held: &HeldLock,
         new: &HeldLock,
-        t: u8,
+        t: DepType,
         path: &[PathStep],
     ) -> Report {
         let mut r = self.base_report(st, stack, thread, Kind::CircularDependency, new);
         let first = ChainLink {
             from: self.acquisition(st, &WitnessLike::from(held)),
             to: r.acquiring.clone().expect("set by base_report"),
-            types: type_names(t),
+            types: vec![t],
             thread: r.thread.clone(),
             origin: None,
         };
@@ -156,7 +138,7 @@ impl Validator {
             chain.push(ChainLink {
                 from: self.acquisition(st, &WitnessLike::of(fb, fs, &w.from)),
                 to: self.acquisition(st, &WitnessLike::of(tb, ts, &w.to)),
-                types: type_names(types),
+                types: types.to_vec(),
                 thread: w.thread.to_string(),
                 origin: None,
             });
@@ -249,11 +231,11 @@ pub(super) fn export_graph(st: &mut State) -> report::Graph {
         edges.push(report::Edge {
             from: e.from.0,
             to: e.to.0,
-            types: type_names(e.types),
+            types: e.types.to_vec(),
             witness: ChainLink {
                 from: side(e.from, &e.witness.from),
                 to: side(e.to, &e.witness.to),
-                types: type_names(e.types),
+                types: e.types.to_vec(),
                 thread: e.witness.thread.to_string(),
                 origin: None,
             },

@@ -10,10 +10,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::chain_cache::ChainCache;
 use crate::class::{ClassDesc, ClassId};
-use crate::graph::{dep_type, type_names, Graph, PathStep, Witness, WitnessAcq};
+use crate::graph::{Graph, PathStep, Witness, WitnessAcq};
 use crate::held::{chain_key, HeldLock, HeldStack, SiteRef};
 use crate::report::{self, verb, Acquisition, ChainLink, Document, Kind, Mode, Report, Site, Step};
 use crate::rule_engine::{Held, Rule, RuleError, Rules};
+use crate::vocab::DepType;
 use crate::witness::{self, Capture, Trace, TraceStore};
 
 mod explain;
@@ -335,9 +336,9 @@ impl Validator {
             if from == new_node {
                 continue;
             }
-            let t = dep_type(h.mode, new.mode);
+            let t = DepType::of(h.mode, new.mode);
             if let Some(e) = st.graph.edge_between(from, new_node) {
-                if st.graph.edges[e as usize].types & t != 0 {
+                if st.graph.edges[e as usize].types.contains(t) {
                     continue;
                 }
             }

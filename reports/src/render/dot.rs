@@ -44,7 +44,7 @@ pub fn render(doc: &Document) -> String {
         let _ = writeln!(out, "  c{} [{attrs}];", c.id);
     }
     for e in &doc.graph.edges {
-        let mut attrs = format!("label={}", quote(&e.types.join(",")));
+        let mut attrs = format!("label={}", quote(&crate::DepType::join(&e.types)));
         if hot.contains(&(e.from, e.to)) {
             attrs.push_str(", color=red, fontcolor=red, style=bold, penwidth=2");
         }

@@ -177,7 +177,7 @@ fn report(out: &mut String, i: usize, r: &Report, source: &str) {
             let _ = writeln!(
                 out,
                 "</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&l.types.join(",")),
+                escape(&crate::DepType::join(&l.types)),
                 escape(&l.thread),
                 escape(l.origin.as_deref().unwrap_or(""))
             );

@@ -125,7 +125,7 @@ pub fn render(doc: &Document) -> String {
         };
         let is_hot = hot.contains(&(e.from, e.to));
         let (class, marker) = if is_hot { ("edge hot", "arrow-hot") } else { ("edge", "arrow") };
-        let label = escape(&e.types.join(","));
+        let label = escape(&crate::DepType::join(&e.types));
         let from = escape(name_of.get(&e.from).copied().unwrap_or(""));
         let to = escape(name_of.get(&e.to).copied().unwrap_or(""));
         let tip = format!("{from} -> {to}: {label}");

@@ -19,8 +19,8 @@
 use std::panic::Location;
 
 use crate::hook;
-use crate::report::Mode;
 use crate::rules::{Held, ModeSet};
+use crate::vocab::Mode;
 use crate::TrackedLock;
 
 /// Checks this thread's hold of `lock` with `ok`; a failure is a `class_violation` of rule

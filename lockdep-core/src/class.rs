@@ -8,7 +8,7 @@
 use std::panic::Location;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::report::WaitKind;
+use crate::vocab::{Site, WaitKind};
 
 /// Index of a lock class (a graph node) in a validator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -94,12 +94,12 @@ macro_rules! define_lock_class {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct ClassDesc {
     pub name: String,
-    pub site: Option<crate::report::Site>,
+    pub site: Option<Site>,
     pub wait: WaitKind,
 }
 
-pub(crate) fn site_of(loc: &'static Location<'static>) -> crate::report::Site {
-    crate::report::Site { file: loc.file().to_string(), line: loc.line(), column: loc.column() }
+pub(crate) fn site_of(loc: &'static Location<'static>) -> Site {
+    Site { file: loc.file().to_string(), line: loc.line(), column: loc.column() }
 }
 
 enum Source {

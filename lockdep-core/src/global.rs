@@ -10,9 +10,11 @@ use std::sync::{Arc, LazyLock};
 
 use crate::class::{ClassDesc, ClassId};
 use crate::config;
-use crate::held::{HeldStack, SiteRef};
-use crate::report::{Mode, Report};
+use crate::held::HeldStack;
+use crate::report::Report;
 use crate::validator::{AcquireReq, Validator};
+use crate::vocab::Mode;
+use crate::vocab::SiteRef;
 
 static VALIDATOR: LazyLock<Validator> =
     LazyLock::new(|| Validator::new(config::config().backtrace));

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::class::{ClassDesc, ClassId};
-use crate::held::SiteRef;
 use crate::strong_path::{self, DepGraph, Scratch};
+use crate::vocab::SiteRef;
 use crate::vocab::{DepType, DepTypes, Mode, Site, WaitKind};
 
 /// One side of an edge's first sighting.

@@ -5,24 +5,11 @@
 //! The stack is a fixed array of `Copy` entries, so it needs no allocation and no destructor
 //! (it stays usable while a thread's other thread-locals are being destroyed).
 
-use std::panic::Location;
-
 use crate::class::ClassId;
-use crate::vocab::Mode;
+use crate::vocab::{Mode, SiteRef};
 
 /// Held locks beyond this depth are reported (`max_lock_depth`) and not tracked.
 pub const MAX_DEPTH: usize = 48;
-
-/// Where an acquisition happened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum SiteRef {
-    /// Unknown.
-    None,
-    /// A `#[track_caller]` location.
-    Static(&'static Location<'static>),
-    /// A site interned by the validator (trace replay).
-    Interned(u32),
-}
 
 /// One held lock.
 #[derive(Clone, Copy, Debug)]

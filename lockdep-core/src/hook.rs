@@ -10,17 +10,19 @@
 use std::panic::Location;
 
 use crate::class::{ClassId, LockClassKey};
-use crate::report::{Mode, Report, WaitKind};
+use crate::report::Report;
 use crate::rule_engine::{Held, Rule, RuleError};
+use crate::vocab::{Mode, WaitKind};
 
 #[cfg(not(feature = "off"))]
 use crate::{
     class::ClassRef,
     config::{self, OnReport},
     global,
-    held::{HeldLock, SiteRef},
+    held::HeldLock,
     sink,
     validator::AcquireReq,
+    vocab::SiteRef,
 };
 
 /// An acquisition or annotation site.

@@ -34,9 +34,16 @@
 //! including the tests of crates that did not ask for it. Enable it only from the final binary
 //! (or a release-only profile of your own crate's features), never from a library.
 
-// Layers, bottom to top; a module imports only from the layers below it:
-// vocabulary and configuration -> classes, held stacks, chain cache -> graph -> rule engine ->
-// validator -> sink -> process-wide instance -> hook layer -> lock types and user API.
+// Layers, bottom to top; a module imports only from its own layer and those below it (the
+// ARCHITECTURE table in the workspace README names every file):
+// 1. vocabulary and configuration;
+// 2. classes, held stacks and chain keys, the chain cache;
+// 3. the class graph and the strong-path search; 4. the rule engine;
+// 5. the report model (downstream of the engine's vocabulary); captured stacks;
+// 6. the validator, and trace replay on a private one;
+// 7. the sink and trace recording; 8. the process-wide instance;
+// 9. the hook layer (the only user of the instance, and the only file the `off` feature
+//    touches); 10. lock types and the user API.
 mod config;
 pub mod vocab;
 
@@ -44,23 +51,26 @@ mod chain_cache;
 #[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
 mod class;
 mod held;
-mod witness;
-
-pub mod report;
 
 mod graph;
-mod rule_engine;
 pub mod strong_path;
+
+mod rule_engine;
+
+pub mod report;
+mod stacks;
+
 pub mod trace;
 #[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
 mod validator;
 
 #[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
-mod global;
-#[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
 mod recorder;
 #[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
 mod sink;
+
+#[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
+mod global;
 
 mod hook;
 

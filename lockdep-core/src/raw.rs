@@ -5,7 +5,7 @@ use std::panic::Location;
 
 use crate::class::LockClassKey;
 use crate::hook::{self, LockClass};
-use crate::report::{Mode, WaitKind};
+use crate::vocab::{Mode, WaitKind};
 
 /// A lock-dependency map for a home-made lock (the kernel's `struct lockdep_map`).
 ///

@@ -9,9 +9,9 @@ use std::io::{BufWriter, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use crate::held::SiteRef;
-use crate::report::{Mode, WaitKind};
 use crate::validator::{AcquireReq, Validator};
+use crate::vocab::SiteRef;
+use crate::vocab::{Mode, WaitKind};
 
 static ON: AtomicBool = AtomicBool::new(false);
 static OUT: OnceLock<Mutex<BufWriter<File>>> = OnceLock::new();

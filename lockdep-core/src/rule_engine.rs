@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::held::HeldLock;
-use crate::report::Mode;
+use crate::vocab::Mode;
 
 /// A set of modes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

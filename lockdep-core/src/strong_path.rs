@@ -6,7 +6,7 @@
 //! cycle is a deadlock when it is strong all the way round, the wrap-around included.
 //!
 //! The search walks any [`DepGraph`]: the live validator's incremental graph, or the `graph`
-//! section of a report document ([`Adjacency::of`]), which is how `lockdep-report merge` finds
+//! section of a report document ([`Graph::adjacency`](crate::report::Graph::adjacency)), which is how `lockdep-report merge` finds
 //! the cycles that no single process saw.
 //!
 //! ```
@@ -22,9 +22,8 @@
 //! assert_eq!((closing, path), (DepType::EN, vec![(0, DepType::SR)]));
 //! ```
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
-use crate::report;
 use crate::vocab::{DepType, DepTypes};
 
 /// One step of a path: the caller's edge id and the dependency type the path uses on it.
@@ -174,21 +173,6 @@ impl Adjacency {
         assert!((to as usize) < self.out.len(), "edge {edge} to missing node {to}");
         self.out[from as usize].push((edge, to, types));
     }
-
-    /// The graph of a report document: node `i` is `graph.classes[i]`, and each edge's id is
-    /// its index in `graph.edges`. Edges naming a class id the document does not list are left
-    /// out.
-    pub fn of(graph: &report::Graph) -> Adjacency {
-        let pos: HashMap<u32, u32> =
-            graph.classes.iter().enumerate().map(|(i, c)| (c.id, i as u32)).collect();
-        let mut adj = Adjacency::new(graph.classes.len());
-        for (i, e) in graph.edges.iter().enumerate() {
-            if let (Some(&from), Some(&to)) = (pos.get(&e.from), pos.get(&e.to)) {
-                adj.add(i as u32, from, to, e.types.iter().collect());
-            }
-        }
-        adj
-    }
 }
 
 impl DepGraph for Adjacency {
@@ -249,44 +233,5 @@ mod tests {
         // Closing B -(SN)-> A or B -(SR)-> A after ER: weak at the wrap.
         assert!(strong_path(&g, &mut Scratch::default(), 0, 1, SN.into()).is_none());
         assert!(strong_path(&g, &mut Scratch::default(), 0, 1, SR.into()).is_none());
-    }
-
-    #[test]
-    fn reads_a_report_graph_by_class_id() {
-        let acq = |c: &str| report::Acquisition {
-            class: c.into(),
-            subclass: 0,
-            mode: crate::vocab::Mode::Write,
-            trylock: false,
-            site: None,
-            stack: vec![],
-        };
-        let class = |id: u32, name: &str| report::Class {
-            id,
-            name: name.into(),
-            site: None,
-            wait: Default::default(),
-        };
-        let edge = |from: u32, to: u32, a: &str, b: &str| report::Edge {
-            from,
-            to,
-            types: vec![EN],
-            witness: report::ChainLink {
-                from: acq(a),
-                to: acq(b),
-                types: vec![EN],
-                thread: "t".into(),
-                origin: None,
-            },
-        };
-        let g = report::Graph {
-            classes: vec![class(7, "A"), class(3, "B")],
-            edges: vec![edge(7, 3, "A", "B"), edge(3, 99, "B", "?")],
-        };
-        let adj = Adjacency::of(&g);
-        assert_eq!(adj.node_count(), 2);
-        // Closing B -> A with EN: the path A -> B is edge 0.
-        let (_, p) = strong_path(&adj, &mut Scratch::default(), 0, 1, EN.into()).unwrap();
-        assert_eq!(p, [(0, EN)]);
     }
 }

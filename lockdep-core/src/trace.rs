@@ -14,9 +14,10 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::class::{ClassDesc, ClassId};
-use crate::held::{HeldStack, SiteRef};
+use crate::held::HeldStack;
 use crate::report::Document;
 use crate::validator::{AcquireReq, Validator};
+use crate::vocab::SiteRef;
 use crate::vocab::{Mode, Site, WaitKind};
 
 /// The operation of one event.
@@ -141,7 +142,7 @@ impl Replay {
     /// An empty replay.
     pub fn new() -> Replay {
         Replay {
-            validator: Validator::new(crate::witness::Capture::Off),
+            validator: Validator::new(crate::stacks::Capture::Off),
             threads: HashMap::new(),
             instances: HashMap::new(),
             classes: HashMap::new(),

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::panic::Location;
 
 /// How a lock is (or was) held or wanted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -107,6 +108,17 @@ impl fmt::Display for Site {
             write!(f, "{}:{}:{}", self.file, self.line, self.column)
         }
     }
+}
+
+/// Where an acquisition happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SiteRef {
+    /// Unknown.
+    None,
+    /// A `#[track_caller]` location.
+    Static(&'static Location<'static>),
+    /// A site interned by the validator (trace replay).
+    Interned(u32),
 }
 
 /// The type of one sighting of a dependency `A -> B` (kernel lockdep's `-(EN)->` and so on):

@@ -1,6 +1,7 @@
 //! Reports: the `lockdep-report/1` data model, the kernel-style text rendering, and atomic
 //! report-file writing. Other renderers (HTML, DOT, SARIF) live in the `lockdep-reports` crate.
 
+mod adjacency;
 mod model;
 mod scenario;
 mod text;

@@ -7,7 +7,7 @@ use std::ops::{Deref, DerefMut};
 use super::NotSend;
 use crate::class::LockClassKey;
 use crate::hook::{self, LockClass};
-use crate::report::{Mode, WaitKind};
+use crate::vocab::{Mode, WaitKind};
 
 /// A mutual-exclusion lock whose acquisitions are validated.
 ///

@@ -5,7 +5,7 @@ use std::fmt;
 use super::rwsem::{ReadGuard, RwSem, WriteGuard};
 use crate::class::LockClassKey;
 use crate::hook;
-use crate::report::Mode;
+use crate::vocab::Mode;
 
 /// A reader-writer lock with recursive readers (like the kernel's `rwlock_t` read side): a
 /// reader never waits for other readers, even with a writer queued, so read-after-read of

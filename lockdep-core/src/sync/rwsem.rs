@@ -9,7 +9,7 @@ use std::panic::Location;
 use super::NotSend;
 use crate::class::LockClassKey;
 use crate::hook::{self, LockClass};
-use crate::report::{Mode, WaitKind};
+use crate::vocab::{Mode, WaitKind};
 
 /// A reader-writer semaphore like the kernel's `rw_semaphore`: readers are non-recursive
 /// (a reader queues behind a waiting writer, so read-after-read of one class can deadlock),

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::{Mutex, MutexGuard};
 use crate::class::LockClassKey;
 use crate::hook::LockClass;
-use crate::report::WaitKind;
+use crate::vocab::WaitKind;
 
 /// A test-and-test-and-set spin lock implementing [`lock_api::RawMutex`].
 pub struct RawSpinLock {

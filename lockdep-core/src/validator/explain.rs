@@ -12,7 +12,7 @@ impl Validator {
             subclass: e.subclass,
             mode: e.mode,
             trylock: e.trylock,
-            site: witness::site(e.site, &st.sites),
+            site: stacks::site(e.site, &st.sites),
             stack,
         }
     }
@@ -225,7 +225,7 @@ pub(super) fn export_graph(st: &mut State) -> report::Graph {
             subclass: st.graph.nodes[id.0 as usize].subclass,
             mode: a.mode,
             trylock: a.trylock,
-            site: witness::site(a.site, &st.sites),
+            site: stacks::site(a.site, &st.sites),
             stack: Vec::new(),
         };
         edges.push(report::Edge {

@@ -11,11 +11,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::chain_cache::ChainCache;
 use crate::class::{ClassDesc, ClassId};
 use crate::graph::{Graph, PathStep, Witness, WitnessAcq};
-use crate::held::{chain_key, HeldLock, HeldStack, SiteRef};
-use crate::report::{self, verb, Acquisition, ChainLink, Document, Kind, Mode, Report, Site, Step};
+use crate::held::{chain_key, HeldLock, HeldStack};
+use crate::report::{self, verb, Acquisition, ChainLink, Document, Kind, Report, Step};
 use crate::rule_engine::{Held, Rule, RuleError, Rules};
+use crate::stacks::{self, Capture, Trace, TraceStore};
 use crate::vocab::DepType;
-use crate::witness::{self, Capture, Trace, TraceStore};
+use crate::vocab::SiteRef;
+use crate::vocab::{Mode, Site};
 
 mod explain;
 use explain::rule_scenario;
@@ -446,7 +448,7 @@ impl Validator {
     }
 
     /// Whether waiters of class `id` spin or sleep.
-    pub(crate) fn class_wait(&self, id: ClassId) -> crate::report::WaitKind {
+    pub(crate) fn class_wait(&self, id: ClassId) -> crate::vocab::WaitKind {
         self.lock_state().graph.nodes[id.0 as usize].wait
     }
 

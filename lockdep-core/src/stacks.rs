@@ -1,9 +1,9 @@
-//! Acquisition witnesses: sites and backtraces. Backtraces are captured unresolved (only on
+//! Captured call stacks of acquisitions (and site resolution). Backtraces are captured unresolved (only on
 //! the slow path of a new chain) and symbolised only when a report needs them.
 
-use crate::held::SiteRef;
 use crate::report::Frame;
 use crate::vocab::Site;
+use crate::vocab::SiteRef;
 
 /// A captured backtrace, resolved on first use.
 pub(crate) struct Trace {

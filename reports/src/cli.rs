@@ -66,6 +66,8 @@ pub enum Command {
     Sarif(RenderArgs),
     /// Self-contained HTML page with the class graph.
     Html(RenderArgs),
+    /// A `lock_rules!` declaration of the observed lock order (one chain per component).
+    Declare(RenderArgs),
 }
 
 /// Arguments of `replay`.
@@ -114,6 +116,10 @@ pub struct CheckArgs {
     /// Merge the documents first: also gate on cycles across them.
     #[arg(long)]
     pub merge: bool,
+    /// Also diff the (merged) observed graph with a declared order (`lock_rules!` /
+    /// `lock_order!` in a Rust file): contradicting or undeclared edges fail the check.
+    #[arg(long, value_name = "FILE.rs")]
+    pub declared: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

@@ -32,6 +32,7 @@ pub use lockdep_core::trace;
 
 pub mod cli;
 pub mod colour;
+pub mod declare;
 pub mod fingerprint;
 pub mod gate;
 pub mod input;

@@ -238,3 +238,39 @@ fn help_snapshots() {
         bad.join("\n")
     );
 }
+
+#[test]
+fn declare_writes_an_order_that_check_declared_accepts_on_its_own_workload() {
+    let d = tmp("declare");
+    let nested = r#"{"thread":"T1","op":"acquire","lock":"a","class":"bank::accounts","mode":"write"}
+{"thread":"T1","op":"acquire","lock":"j","class":"bank::journal","mode":"write"}
+{"thread":"T1","op":"release","lock":"j"}
+{"thread":"T1","op":"release","lock":"a"}"#;
+    let f = doc(&d, "run.json", nested);
+    let rs = d.join("order.rs").display().to_string();
+    let o = run(&["declare", &f, "-o", &rs]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let text = std::fs::read_to_string(&rs).unwrap();
+    assert!(text.contains("order ACCOUNTS => JOURNAL;"), "{text}");
+    let o = run(&["check", &f, "--declared", &rs]);
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    assert!(o.stderr.contains("0 contradicting, 0 undeclared, 0 unobserved"), "{}", o.stderr);
+    // The inverse observation contradicts the declaration.
+    let inverse = doc(
+        &d,
+        "inverse.json",
+        &nested
+            .replace("\"a\"", "\"t\"")
+            .replace("\"j\"", "\"a\"")
+            .replace("\"t\"", "\"j\"")
+            .replace("bank::accounts", "TMP")
+            .replace("bank::journal", "bank::accounts")
+            .replace("TMP", "bank::journal"),
+    );
+    let o = run(&["check", &inverse, "--declared", &rs]);
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    assert!(o.stdout.contains("contradicts  bank::journal -> bank::accounts"), "{}", o.stdout);
+    assert!(o.stdout.contains("unobserved  ACCOUNTS => JOURNAL"), "{}", o.stdout);
+    let o = run(&["check", &f, "--declared", &f]);
+    assert_eq!(o.code, 2, "a file without a declaration is bad input: {}", o.stderr);
+}

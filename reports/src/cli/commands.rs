@@ -32,6 +32,13 @@ pub(super) fn dispatch(cmd: Command, color: ColorChoice, io: &mut Io<'_>) -> Res
         Command::Html(a) => emit(&a.inputs.paths, a.output.as_deref(), io, |m| {
             render::html::render_with_sources(&m.document, &m.sources)
         }),
+        Command::Declare(a) => {
+            let source: Vec<String> =
+                a.inputs.paths.iter().map(|p| p.display().to_string()).collect();
+            emit(&a.inputs.paths, a.output.as_deref(), io, |m| {
+                crate::declare::declaration(&m.document, &source.join(", "))
+            })
+        }
     }
 }
 
@@ -161,7 +168,46 @@ fn check(a: &CheckArgs, color: ColorChoice, io: &mut Io<'_>) -> Result<i32, Fail
         summary.push_str(&format!(", {} baselined", outcome.count(Status::Baselined)));
     }
     let _ = writeln!(io.err, "{summary}");
-    Ok(if outcome.fails() { EXIT_REPORTS } else { EXIT_OK })
+    let declared_fails = match &a.declared {
+        Some(p) => declared_diff(a, p, io)?,
+        None => false,
+    };
+    Ok(if outcome.fails() || declared_fails { EXIT_REPORTS } else { EXIT_OK })
+}
+
+/// Prints the diff between the declared order in `path` and the merged observed graph;
+/// returns whether observed edges contradict it or are missing from it.
+fn declared_diff(a: &CheckArgs, path: &Path, io: &mut Io<'_>) -> Result<bool, Fail> {
+    let src = input::read_text(path).map_err(fail)?;
+    let declared = crate::declare::parse_declared(&src);
+    if declared.is_empty() {
+        return Err(format!(
+            "{}: no `lock_rules!` order or `lock_order!` chain found",
+            path.display()
+        ));
+    }
+    let m = merged(input::load_all(&a.inputs.paths).map_err(fail)?);
+    let d = crate::declare::diff(&m.document, &declared);
+    let mut out = String::new();
+    for (x, y) in &d.contradicting {
+        out.push_str(&format!("contradicts  {x} -> {y}  (declared the other way)\n"));
+    }
+    for (x, y) in &d.undeclared {
+        out.push_str(&format!("undeclared  {x} -> {y}  (observed, not in the declared order)\n"));
+    }
+    for (x, y) in &d.unobserved {
+        out.push_str(&format!("unobserved  {x} => {y}  (declared, never observed)\n"));
+    }
+    put(io, &out)?;
+    let _ = writeln!(
+        io.err,
+        "declared order {}: {} contradicting, {} undeclared, {} unobserved",
+        path.display(),
+        d.contradicting.len(),
+        d.undeclared.len(),
+        d.unobserved.len()
+    );
+    Ok(!d.contradicting.is_empty() || !d.undeclared.is_empty())
 }
 
 fn merged(docs: Vec<Loaded>) -> merge::Merged {

@@ -173,7 +173,19 @@ pub fn parse_declared(src: &str) -> Vec<Vec<String>> {
         while let Some(i) = rest.find(macro_name) {
             rest = &rest[i + macro_name.len()..];
             let Some(open) = rest.find(['{', '(', '[']) else { break };
-            let close = rest[open..].find(['}', ')', ']']).map_or(rest.len(), |j| open + j);
+            // The matching close bracket: rule items hold parentheses (`A(write)`).
+            let mut depth = 0usize;
+            let close = rest[open..]
+                .char_indices()
+                .find(|&(_, c)| {
+                    match c {
+                        '{' | '(' | '[' => depth += 1,
+                        '}' | ')' | ']' => depth -= 1,
+                        _ => {}
+                    }
+                    depth == 0
+                })
+                .map_or(rest.len(), |(j, _)| open + j);
             for item in rest[open + 1..close].split(';') {
                 let item = item.trim();
                 let body = if is_rules { item.strip_prefix("order ") } else { Some(item) };
@@ -294,6 +306,15 @@ mod tests {
             diff.unobserved,
             [("JOURNAL".into(), "ACCOUNTS".into()), ("STATS".into(), "QUEUE".into())]
         );
+    }
+
+    #[test]
+    fn rules_with_parentheses_do_not_end_the_block() {
+        let src = r#"lockdep_core::lock_rules! {
+            rule "r": B(write) requires A(write);
+            order A => B => C;
+        }"#;
+        assert_eq!(parse_declared(src), [vec!["A", "B", "C"]]);
     }
 
     #[test]

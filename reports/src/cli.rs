@@ -1,33 +1,19 @@
-//! The `lockdep-report` command line: argument parsing and the subcommands.
+//! The `lockdep-report` command line (clap derive): argument parsing and the subcommands.
 //!
-//! Exit codes: 0 = success and (for `replay` and `check`) no reports; 1 = reports found
-//! (`replay`, `check`); 2 = bad input or usage. Every error is one line on stderr that names
-//! the file.
+//! Exit codes: 0 = success and (for `replay` and `check`) no new reports; 1 = reports found
+//! (`replay`, `check`); 2 = bad input or usage (clap's usage errors included). Every input
+//! error is one line on stderr that names the file. [`Command`] and [`execute`] are public so
+//! that `cargo lockdep` forwards to the same code in process.
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use crate::input::{self, InputError, Loaded};
-use crate::{merge, render};
+use clap::{Parser, Subcommand, ValueEnum};
 
-/// The usage text printed by `--help` and on usage errors.
-pub const USAGE: &str = "\
-usage: lockdep-report <command> [options]
+pub use crate::colour::ColorChoice;
 
-commands:
-  replay TRACE [--json]                       replay a JSONL event trace, print its reports
-  show FILE|DIR... [--color auto|always|never] kernel-style text of every report
-  check FILE|DIR... [--suppressions FILE] [--merge]
-                                              one line per report; exit 1 if any unsuppressed;
-                                              --merge: also cycles across the documents
-  merge FILE|DIR... -o OUT                    union the graphs, find cross-document cycles
-  dot FILE|DIR... [-o OUT]                    Graphviz DOT of the (merged) class graph
-  sarif FILE|DIR... [-o OUT]                  SARIF 2.1.0 log, one result per report
-  html FILE|DIR... [-o OUT.html]              self-contained HTML page
-
-exit status: 0 = no reports / success, 1 = reports found (replay, check), 2 = bad input or usage
-";
+mod commands;
 
 /// Exit status: success, no reports.
 pub const EXIT_OK: i32 = 0;
@@ -36,7 +22,12 @@ pub const EXIT_REPORTS: i32 = 1;
 /// Exit status: bad input or usage.
 pub const EXIT_ERROR: i32 = 2;
 
-/// Where the tool writes, and whether stdout is a terminal (for colour).
+/// The exit status paragraph shared by the tools' `--help`.
+pub const EXIT_HELP: &str = "\
+Exit status: 0 = success / no new reports, 1 = reports found (replay, check),
+2 = bad input or usage (one line on stderr naming the file).";
+
+/// Where the tool writes, and whether its streams are terminals (for colour).
 pub struct Io<'a> {
     /// Standard output.
     pub out: &'a mut dyn Write,
@@ -46,313 +37,174 @@ pub struct Io<'a> {
     pub out_is_terminal: bool,
 }
 
-#[derive(Default)]
-struct Args {
-    paths: Vec<PathBuf>,
-    json: bool,
-    merge: bool,
-    output: Option<PathBuf>,
-    suppressions: Option<PathBuf>,
-    colour: Option<String>,
+/// Replay, check, merge and render lockdep report documents.
+#[derive(Debug, Parser)]
+#[command(name = "lockdep-report", version, after_help = EXIT_HELP, arg_required_else_help = true)]
+pub struct Cli {
+    /// When to colour the output.
+    #[arg(long, alias = "colour", value_enum, global = true, value_name = "WHEN", default_value_t)]
+    pub color: ColorChoice,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
 }
 
-/// A failure that ends the command with exit status 2.
-enum Fail {
-    Usage(String),
-    Input(String),
+/// The subcommands of `lockdep-report` (also those `cargo lockdep` forwards).
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Replay a JSONL event trace on a private validator and print its reports.
+    Replay(ReplayArgs),
+    /// Kernel-style text of every report.
+    Show(Inputs),
+    /// One line per report; exit 1 if any is new (the CI gate).
+    Check(CheckArgs),
+    /// Union the graphs of many documents and find the cycles no single one saw.
+    Merge(MergeArgs),
+    /// Graphviz DOT of the (merged) class graph.
+    Dot(RenderArgs),
+    /// SARIF 2.1.0 log, one result per report (code scanning).
+    Sarif(RenderArgs),
+    /// Self-contained HTML page with the class graph.
+    Html(RenderArgs),
+    /// A `lock_rules!` declaration of the observed lock order (one chain per component).
+    Declare(RenderArgs),
 }
 
-impl From<InputError> for Fail {
-    fn from(e: InputError) -> Fail {
-        Fail::Input(e.to_string())
-    }
+/// Arguments of `replay`.
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// The JSONL trace (one event per line).
+    #[arg(value_name = "TRACE")]
+    pub trace: PathBuf,
+    /// Print the whole report document (JSON, graph included) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
-fn parse_args(cmd: &str, rest: &[OsString]) -> Result<Args, Fail> {
-    let allowed: &[&str] = match cmd {
-        "replay" => &["--json"],
-        "show" => &["--color"],
-        "check" => &["--suppressions", "--merge"],
-        "merge" | "dot" | "sarif" | "html" => &["-o"],
-        _ => return Err(Fail::Usage(format!("unknown command '{cmd}'"))),
-    };
-    let mut a = Args::default();
-    let mut it = rest.iter();
-    let mut flags_done = false;
-    while let Some(raw) = it.next() {
-        let Some(s) = raw.to_str() else {
-            a.paths.push(PathBuf::from(raw));
-            continue;
-        };
-        if flags_done || !s.starts_with('-') || s == "-" {
-            a.paths.push(PathBuf::from(raw));
-            continue;
-        }
-        if s == "--" {
-            flags_done = true;
-            continue;
-        }
-        let (name, inline) = match s.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
-            _ => (s, None),
-        };
-        let name = match name {
-            "--output" => "-o",
-            "--colour" => "--color",
-            n => n,
-        };
-        if !allowed.contains(&name) {
-            return Err(Fail::Usage(format!("'{cmd}' does not take option '{s}'")));
-        }
-        if name == "--json" || name == "--merge" {
-            if inline.is_some() {
-                return Err(Fail::Usage(format!("option '{name}' takes no value")));
-            }
-            a.json |= name == "--json";
-            a.merge |= name == "--merge";
-            continue;
-        }
-        let value = match inline {
-            Some(v) => v,
-            None => match it.next().and_then(|v| v.to_str()) {
-                Some(v) => v.to_string(),
-                None => return Err(Fail::Usage(format!("option '{name}' needs a value"))),
-            },
-        };
-        match name {
-            "-o" => a.output = Some(PathBuf::from(value)),
-            "--suppressions" => a.suppressions = Some(PathBuf::from(value)),
-            "--color" => {
-                if !["auto", "always", "never"].contains(&value.as_str()) {
-                    return Err(Fail::Usage(format!(
-                        "--color takes auto, always or never, not '{value}'"
-                    )));
-                }
-                a.colour = Some(value)
-            }
-            _ => unreachable!("option list checked above"),
-        }
-    }
-    if a.paths.is_empty() {
-        return Err(Fail::Usage(format!("'{cmd}' needs at least one file")));
-    }
-    if cmd == "replay" && a.paths.len() != 1 {
-        return Err(Fail::Usage("'replay' takes exactly one trace file".into()));
-    }
-    if cmd == "merge" && a.output.is_none() {
-        return Err(Fail::Usage("'merge' needs -o OUT".into()));
-    }
-    Ok(a)
+/// Report documents to read.
+#[derive(Debug, clap::Args)]
+pub struct Inputs {
+    /// Report files, or folders (every `*.json` below, recursively, sorted).
+    #[arg(value_name = "FILE|DIR", required = true)]
+    pub paths: Vec<PathBuf>,
 }
 
-/// Runs the tool on `args` (without the program name) and returns the exit status.
+/// Output format of `check`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// `kind  fingerprint  program [(suppressed|baselined)]`, one line per report.
+    #[default]
+    Text,
+    /// GitHub Actions `::error` annotations at each new report's acquisition site.
+    Github,
+    /// JUnit XML, one test case per report (a failure for each new one).
+    Junit,
+}
+
+/// Arguments of `check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub inputs: Inputs,
+    /// Accepted fingerprints, one per line (`#` comments); stale lines are warned about.
+    #[arg(long, value_name = "FILE")]
+    pub suppressions: Option<PathBuf>,
+    /// Fail only on reports not in this earlier (merged) run: file or folder.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub baseline: Option<PathBuf>,
+    /// Merge the documents first: also gate on cycles across them.
+    #[arg(long)]
+    pub merge: bool,
+    /// Also diff the (merged) observed graph with a declared order (`lock_rules!` /
+    /// `lock_order!` in a Rust file): contradicting or undeclared edges fail the check.
+    #[arg(long, value_name = "FILE.rs")]
+    pub declared: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Write the output to a file instead of stdout.
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+}
+
+/// Arguments of `merge`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub inputs: Inputs,
+    /// The merged document to write.
+    #[arg(short, long, value_name = "OUT", required = true)]
+    pub output: PathBuf,
+}
+
+/// Arguments of `dot`, `sarif` and `html`.
+#[derive(Debug, clap::Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub inputs: Inputs,
+    /// Write to a file instead of stdout.
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+}
+
+/// Parses `args` (without the program name) as `P`, the way every lockdep tool does: help
+/// and `--version` go to `out` (exit 0), usage errors to `err` (exit 2, with clap's typo
+/// suggestions), coloured per `--color` / `NO_COLOR` / `CLICOLOR_FORCE`.
+pub fn parse<P: Parser>(bin: &str, args: &[OsString], io: &mut Io<'_>) -> Result<P, i32> {
+    let choice = ColorChoice::prescan(args);
+    let argv = std::iter::once(OsString::from(bin)).chain(args.iter().cloned());
+    let cmd = P::command().color(clap::ColorChoice::Never);
+    let res = cmd.try_get_matches_from(argv).and_then(|m| P::from_arg_matches(&m));
+    res.map_err(|e| {
+        let to_err = e.use_stderr();
+        let colour = choice.enabled(if to_err { err_is_terminal() } else { io.out_is_terminal });
+        let styled = e.render();
+        let mut text = if colour { styled.ansi().to_string() } else { styled.to_string() };
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        let w: &mut dyn Write = if to_err { &mut *io.err } else { &mut *io.out };
+        let _ = w.write_all(text.as_bytes());
+        let _ = w.flush();
+        e.exit_code()
+    })
+}
+
+/// Whether the process's stderr is a terminal.
+pub fn err_is_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+}
+
+/// Runs `lockdep-report` on `args` (without the program name); returns the exit status.
 pub fn run(args: &[OsString], io: &mut Io<'_>) -> i32 {
-    let Some(cmd) = args.first() else {
-        let _ = write!(io.err, "lockdep-report: missing command\n{USAGE}");
-        return EXIT_ERROR;
-    };
-    let cmd = cmd.to_string_lossy().into_owned();
-    if cmd == "-h" || cmd == "--help" || cmd == "help" {
-        let _ = io.out.write_all(USAGE.as_bytes());
-        return EXIT_OK;
+    match parse::<Cli>("lockdep-report", args, io) {
+        Ok(cli) => execute(cli.command, cli.color, io),
+        Err(code) => code,
     }
-    if args[1..].iter().any(|a| a == "-h" || a == "--help") {
-        let _ = io.out.write_all(USAGE.as_bytes());
-        return EXIT_OK;
-    }
-    let result = parse_args(&cmd, &args[1..]).and_then(|a| dispatch(&cmd, &a, io));
-    match result {
+}
+
+/// Runs one subcommand; returns the exit status. Input errors are one line on `io.err`.
+pub fn execute(cmd: Command, color: ColorChoice, io: &mut Io<'_>) -> i32 {
+    match commands::dispatch(cmd, color, io) {
         Ok(code) => code,
-        Err(Fail::Usage(m)) => {
-            let _ =
-                writeln!(io.err, "lockdep-report: {m}\n(run 'lockdep-report --help' for usage)");
-            EXIT_ERROR
-        }
-        Err(Fail::Input(m)) => {
+        Err(m) => {
             let _ = writeln!(io.err, "lockdep-report: {m}");
             EXIT_ERROR
         }
     }
 }
 
-fn dispatch(cmd: &str, a: &Args, io: &mut Io<'_>) -> Result<i32, Fail> {
-    match cmd {
-        "replay" => replay(a, io),
-        "show" => show(a, io),
-        "check" => check(a, io),
-        "merge" => merge_cmd(a, io),
-        "dot" => emit(a, io, |m| render::dot::render(&m.document)),
-        "sarif" => emit(a, io, |m| render::sarif::render(&[&m.document])),
-        "html" => emit(a, io, |m| render::html::render_with_sources(&m.document, &m.sources)),
-        _ => Err(Fail::Usage(format!("unknown command '{cmd}'"))),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
-}
-
-/// Writes to stdout, treating a closed pipe (`| head`) as success.
-fn put(io: &mut Io<'_>, text: &str) -> Result<(), Fail> {
-    match io.out.write_all(text.as_bytes()).and_then(|_| io.out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Fail::Input(format!("<stdout>: cannot write: {e}")))
-        }
-        _ => Ok(()),
-    }
-}
-
-fn write_out(path: &Path, text: &str) -> Result<(), Fail> {
-    crate::write_atomic(path, text.as_bytes())
-        .map_err(|e| Fail::Input(format!("{}: cannot write: {e}", path.display())))
-}
-
-fn colour(a: &Args, io: &Io<'_>) -> bool {
-    match a.colour.as_deref() {
-        Some("always") => true,
-        Some("never") => false,
-        _ => render::text::want_colour(io.out_is_terminal),
-    }
-}
-
-fn replay(a: &Args, io: &mut Io<'_>) -> Result<i32, Fail> {
-    let path = &a.paths[0];
-    let text = input::read_text(path)?;
-    let program = path.display().to_string();
-    let doc = crate::trace::replay(&text, &program)
-        .map_err(|e| Fail::Input(format!("{}:{}: {}", path.display(), e.line, e.message)))?;
-    if a.json {
-        put(io, &(doc.to_json() + "\n"))?;
-    } else if doc.reports.is_empty() {
-        put(io, &crate::render_document(&doc))?;
-    } else {
-        put(io, &render::text::render(&doc, colour(a, io)))?;
-    }
-    Ok(if doc.reports.is_empty() { EXIT_OK } else { EXIT_REPORTS })
-}
-
-fn show(a: &Args, io: &mut Io<'_>) -> Result<i32, Fail> {
-    let docs = input::load_all(&a.paths)?;
-    let c = colour(a, io);
-    let mut out = String::new();
-    for l in &docs {
-        if l.doc.reports.is_empty() {
-            out.push_str(&format!(
-                "{}: {}: no lock problems found\n",
-                l.path.display(),
-                l.doc.program
-            ));
-        } else {
-            out.push_str(&render::text::render(&l.doc, c));
-        }
-    }
-    put(io, &out)?;
-    Ok(EXIT_OK)
-}
-
-/// A parsed suppression file: fingerprints with the line they came from.
-fn suppressions(path: &Path) -> Result<Vec<(usize, String)>, Fail> {
-    let text = input::read_text(path)?;
-    Ok(text
-        .lines()
-        .enumerate()
-        .filter_map(|(i, l)| {
-            let l = l.split('#').next().unwrap_or("").trim();
-            (!l.is_empty()).then(|| (i + 1, l.to_string()))
-        })
-        .collect())
-}
-
-fn check(a: &Args, io: &mut Io<'_>) -> Result<i32, Fail> {
-    let sup = match &a.suppressions {
-        Some(p) => suppressions(p)?,
-        None => Vec::new(),
-    };
-    let docs = input::load_all(&a.paths)?;
-    let n_docs = docs.len();
-    // (report, where it comes from): each document's own, or with --merge the merged set
-    // (deduplicated by fingerprint, plus the cycles no single document saw).
-    let listed: Vec<(crate::Report, String)> = if a.merge {
-        let m = merged(docs);
-        if m.truncated {
-            let _ = writeln!(
-                io.err,
-                "warning: cycle search stopped early (limit reached); some cycles may be missing"
-            );
-        }
-        m.document.reports.into_iter().zip(m.sources).collect()
-    } else {
-        docs.into_iter()
-            .flat_map(|l| {
-                let program = l.doc.program;
-                l.doc.reports.into_iter().map(move |r| (r, program.clone()))
-            })
-            .collect()
-    };
-    let mut used = vec![false; sup.len()];
-    let (mut open, mut suppressed) = (0usize, 0usize);
-    let mut out = String::new();
-    {
-        for (r, program) in &listed {
-            let fp = r.fingerprint();
-            let hit = sup.iter().position(|(_, s)| *s == fp);
-            if let Some(i) = hit {
-                used[i] = true;
-                suppressed += 1;
-                out.push_str(&format!("{}  {fp}  {program}  (suppressed)\n", r.kind));
-            } else {
-                open += 1;
-                out.push_str(&format!("{}  {fp}  {program}\n", r.kind));
-            }
-        }
-    }
-    put(io, &out)?;
-    if let Some(p) = &a.suppressions {
-        for ((line, fp), used) in sup.iter().zip(&used) {
-            if !used {
-                let _ = writeln!(
-                    io.err,
-                    "warning: {}:{line}: stale suppression '{fp}' matches no report",
-                    p.display()
-                );
-            }
-        }
-    }
-    let _ = writeln!(io.err, "{n_docs} document(s), {open} report(s), {suppressed} suppressed");
-    Ok(if open > 0 { EXIT_REPORTS } else { EXIT_OK })
-}
-
-fn merged(docs: Vec<Loaded>) -> merge::Merged {
-    merge::merge(docs.into_iter().map(|l| (l.origin(), l.doc)))
-}
-
-fn merge_cmd(a: &Args, io: &mut Io<'_>) -> Result<i32, Fail> {
-    let docs = input::load_all(&a.paths)?;
-    let n = docs.len();
-    let m = merged(docs);
-    let out = a.output.as_deref().unwrap_or(Path::new("merged.json"));
-    write_out(out, &(m.document.to_json() + "\n"))?;
-    let _ = writeln!(
-        io.err,
-        "merged {n} document(s) into {}: {} classes, {} edges, {} report(s), {} new cycle(s)",
-        out.display(),
-        m.document.graph.classes.len(),
-        m.document.graph.edges.len(),
-        m.document.reports.len(),
-        m.new_cycles
-    );
-    if m.truncated {
-        let _ = writeln!(
-            io.err,
-            "warning: cycle search stopped early (limit reached); some cycles may be missing"
-        );
-    }
-    Ok(EXIT_OK)
-}
-
-fn emit(a: &Args, io: &mut Io<'_>, f: impl Fn(&merge::Merged) -> String) -> Result<i32, Fail> {
-    let docs = input::load_all(&a.paths)?;
-    let m = merged(docs);
-    let text = f(&m);
-    match &a.output {
-        Some(p) => write_out(p, &text)?,
-        None => put(io, &text)?,
-    }
-    Ok(EXIT_OK)
 }

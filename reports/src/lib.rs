@@ -31,6 +31,10 @@ pub use lockdep_core::report::*;
 pub use lockdep_core::trace;
 
 pub mod cli;
+pub mod colour;
+pub mod declare;
+pub mod fingerprint;
+pub mod gate;
 pub mod input;
 pub mod merge;
 pub mod render;

@@ -157,7 +157,7 @@ fn replay_bad_paths_and_usage_exit_2() {
     assert_eq!(run(&["explode"]).code, 2);
     let help = run(&["--help"]);
     assert_eq!(help.code, 0);
-    assert!(help.stdout.contains("usage: lockdep-report"));
+    assert!(help.stdout.contains("Usage: lockdep-report"), "{}", help.stdout);
 }
 
 // ---- show ----

@@ -2,7 +2,9 @@
 //! colour), Graphviz DOT, SARIF 2.1.0, and a self-contained HTML page with an inline SVG graph.
 
 pub mod dot;
+pub mod github;
 pub mod html;
+pub mod junit;
 pub mod sarif;
 pub mod svg;
 pub mod text;

@@ -4,11 +4,10 @@
 
 use crate::{render_report_styled, Ansi, Document, Plain, Style};
 
-/// Whether to colour text for a stream: `NO_COLOR` (non-empty) turns colour off, and so does a
-/// stream that is not a terminal.
+/// Whether to colour text for a stream under `--color auto`: a terminal, unless `NO_COLOR` is
+/// set; a non-empty `CLICOLOR_FORCE` forces colour (see [`crate::colour::ColorChoice`]).
 pub fn want_colour(is_terminal: bool) -> bool {
-    let no_colour = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    is_terminal && !no_colour
+    crate::colour::ColorChoice::Auto.enabled(is_terminal)
 }
 
 /// The style for `colour`: [`Ansi`] or [`Plain`].

@@ -1,14 +1,17 @@
-//! Captured call stacks of acquisitions (and site resolution). Backtraces are captured unresolved (only on
-//! the slow path of a new chain) and symbolised only when a report needs them.
+//! Captured call stacks of acquisitions (and site resolution). Backtraces are captured
+//! unresolved (only on the slow path of a new chain) and symbolised only when a report needs
+//! them, outside the validator's state lock (a [`Trace`] is shared, and resolves itself once).
+
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::report::Frame;
 use crate::vocab::Site;
 use crate::vocab::SiteRef;
 
-/// A captured backtrace, resolved on first use.
+/// A captured backtrace, resolved on first use (by whichever thread needs it first).
 pub(crate) struct Trace {
-    bt: backtrace::Backtrace,
-    frames: Option<Vec<Frame>>,
+    bt: Mutex<Option<backtrace::Backtrace>>,
+    frames: OnceLock<Vec<Frame>>,
 }
 
 /// Frames kept per stack in a report.
@@ -38,16 +41,28 @@ fn is_std(name: &str) -> bool {
 }
 
 impl Trace {
-    pub fn capture() -> Trace {
-        Trace { bt: backtrace::Backtrace::new_unresolved(), frames: None }
+    pub fn capture() -> Arc<Trace> {
+        Arc::new(Trace {
+            bt: Mutex::new(Some(backtrace::Backtrace::new_unresolved())),
+            frames: OnceLock::new(),
+        })
     }
 
-    /// The resolved frames, without the validator's own frames and the runtime's.
-    pub fn frames(&mut self) -> &[Frame] {
-        if self.frames.is_none() {
-            self.bt.resolve();
+    /// The frames, if resolved already (never symbolises).
+    pub fn resolved(&self) -> Option<&[Frame]> {
+        self.frames.get().map(Vec::as_slice)
+    }
+
+    /// The resolved frames: the user's frames between lockdep's own frames at the top and the
+    /// runtime's root (a test harness's lockdep frames at the bottom are cut too). Symbolises
+    /// on first use: call it outside the validator's state lock.
+    pub fn frames(&self) -> &[Frame] {
+        self.frames.get_or_init(|| {
+            let mut bt = self.bt.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let Some(bt) = bt.as_mut() else { return Vec::new() };
+            bt.resolve();
             let mut all = Vec::new();
-            for frame in self.bt.frames() {
+            for frame in bt.frames() {
                 for sym in frame.symbols() {
                     let name = sym.name().map(|n| format!("{n:#}")).unwrap_or_default();
                     all.push(Frame {
@@ -57,22 +72,32 @@ impl Trace {
                     });
                 }
             }
-            // Start after the innermost frame of the validator, stop at the runtime's root,
-            // and drop the std frames left at the bottom.
-            let first = all.iter().rposition(|f| is_internal(&f.function)).map_or(0, |i| i + 1);
-            let mut out: Vec<Frame> = all[first..]
-                .iter()
-                .take_while(|f| !is_runtime_root(&f.function))
-                .take(MAX_FRAMES)
-                .cloned()
-                .collect();
-            while out.len() > 1 && out.last().is_some_and(|f| is_std(&f.function)) {
-                out.pop();
-            }
-            self.frames = Some(out);
-        }
-        self.frames.as_deref().unwrap_or_default()
+            cut(&all)
+        })
     }
+}
+
+/// The user's part of a captured stack: start after the validator's frames at the top (the
+/// innermost, with the std frames between them), stop at the next validator frame (e.g. the
+/// test attribute's harness) or the runtime's root, and drop the std frames left at the bottom.
+fn cut(all: &[Frame]) -> Vec<Frame> {
+    let top = all.iter().position(|f| is_internal(&f.function)).unwrap_or(0);
+    let user = top
+        + all[top..]
+            .iter()
+            .position(|f| !is_internal(&f.function) && !is_std(&f.function) && f.function != "??")
+            .unwrap_or(all.len() - top);
+    let first = all[..user].iter().rposition(|f| is_internal(&f.function)).map_or(top, |i| i + 1);
+    let mut out: Vec<Frame> = all[first..]
+        .iter()
+        .take_while(|f| !is_runtime_root(&f.function) && !is_internal(&f.function))
+        .take(MAX_FRAMES)
+        .cloned()
+        .collect();
+    while out.len() > 1 && out.last().is_some_and(|f| is_std(&f.function)) {
+        out.pop();
+    }
+    out
 }
 
 /// Resolves a [`SiteRef`] against the interned sites of a validator.
@@ -92,14 +117,14 @@ pub(crate) type Capture = crate::config::Backtrace;
 /// so memory stays bounded by the edges, not by the acquisitions.
 #[derive(Default)]
 pub(crate) struct TraceStore {
-    slots: Vec<Option<Trace>>,
+    slots: Vec<Option<Arc<Trace>>>,
     pinned: Vec<bool>,
     free: Vec<u32>,
 }
 
 impl TraceStore {
     /// Stores `t`; returns its id (never 0).
-    pub fn insert(&mut self, t: Trace) -> u32 {
+    pub fn insert(&mut self, t: Arc<Trace>) -> u32 {
         match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize] = Some(t);
@@ -129,12 +154,9 @@ impl TraceStore {
         }
     }
 
-    /// The resolved frames of trace `id` (empty when none or freed).
-    pub fn frames(&mut self, id: u32) -> Vec<Frame> {
-        match id.checked_sub(1).and_then(|i| self.slots.get_mut(i as usize)) {
-            Some(Some(t)) => t.frames().to_vec(),
-            _ => Vec::new(),
-        }
+    /// Trace `id` (none when 0 or freed).
+    pub fn get(&self, id: u32) -> Option<Arc<Trace>> {
+        id.checked_sub(1).and_then(|i| self.slots.get(i as usize)).and_then(Clone::clone)
     }
 
     /// Number of traces held.
@@ -159,6 +181,6 @@ mod tests {
         assert_eq!(s.live(), 1);
         let c = s.insert(Trace::capture());
         assert_eq!(c, b, "the freed slot is reused");
-        assert!(!s.frames(a).is_empty());
+        assert!(!s.get(a).unwrap().frames().is_empty());
     }
 }

@@ -2,11 +2,15 @@
 //! reports of the `lockdep-report/1` model (sites, resolved stacks, chains, scenarios).
 
 use super::*;
+use crate::report::Frame;
 
 impl Validator {
     pub(super) fn acquisition(&self, st: &mut State, e: &WitnessLike) -> Acquisition {
         let node = st.graph.node(e.class, e.subclass);
-        let stack = if e.trace > 0 { st.traces.frames(e.trace) } else { Vec::new() };
+        let stack = match st.traces.get(e.trace) {
+            Some(t) => defer(st, t),
+            None => Vec::new(),
+        };
         Acquisition {
             class: st.graph.name(node).to_string(),
             subclass: e.subclass,
@@ -27,8 +31,7 @@ impl Validator {
     ) -> Report {
         let mut acquiring = self.acquisition(st, &WitnessLike::from(at));
         if acquiring.stack.is_empty() && self.capture != Capture::Off {
-            let mut t = Trace::capture();
-            acquiring.stack = t.frames().to_vec();
+            acquiring.stack = defer(st, Trace::capture());
         }
         let held =
             stack.entries().iter().map(|h| self.acquisition(st, &WitnessLike::from(h))).collect();
@@ -176,6 +179,42 @@ impl Validator {
     /// The reports found so far.
     pub fn reports(&self) -> Vec<Report> {
         self.lock_state().reports.clone()
+    }
+}
+
+/// The function name of a placeholder frame: the stack is `State::pending[line]`, to be
+/// symbolised outside the state lock. A NUL cannot start a real symbol.
+const PENDING: &str = "\0lockdep: stack pending";
+
+/// The frames of `t` if it is resolved already, else a placeholder for [`fill_stacks`].
+fn defer(st: &mut State, t: Arc<Trace>) -> Vec<Frame> {
+    if let Some(f) = t.resolved() {
+        return f.to_vec();
+    }
+    let i = st.pending.len() as u32;
+    st.pending.push(t);
+    vec![Frame { function: PENDING.into(), file: None, line: Some(i) }]
+}
+
+/// Replaces the placeholder stacks of `r` by the resolved frames of `pending` (symbolising
+/// them: call it outside the state lock).
+pub(super) fn fill_stacks(r: &mut Report, pending: &[Arc<Trace>]) {
+    let fill = |a: &mut Acquisition| {
+        if let [Frame { function, line: Some(i), .. }] = a.stack.as_slice() {
+            if function == PENDING {
+                a.stack = pending.get(*i as usize).map(|t| t.frames().to_vec()).unwrap_or_default();
+            }
+        }
+    };
+    if let Some(a) = r.acquiring.as_mut() {
+        fill(a);
+    }
+    for l in &mut r.chain {
+        fill(&mut l.from);
+        fill(&mut l.to);
+    }
+    for h in &mut r.held {
+        fill(h);
     }
 }
 

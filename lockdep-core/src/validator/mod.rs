@@ -47,6 +47,13 @@ pub(crate) struct State {
     /// returned, even one reported before, and nothing of it is learnt (no cached chain, no
     /// cycle-closing edge), so every later occurrence is refused too.
     refusing: bool,
+    /// Stacks that reports built in this locked section need, still unresolved: a report's
+    /// stack holds a placeholder frame naming its index here until [`Validator::settle`]
+    /// symbolises them outside the lock.
+    pending: Vec<Arc<Trace>>,
+    /// Positions (in the caller's output) of the new reports of this locked section, stored
+    /// into `reports` by [`Validator::settle`] once their stacks are resolved.
+    fresh: Vec<usize>,
 }
 
 /// A lock-dependency validator: a class graph, a chain cache and the reports found so far.
@@ -83,6 +90,8 @@ impl Validator {
                 reports: Vec::new(),
                 rules: Rules::default(),
                 refusing: false,
+                pending: Vec::new(),
+                fresh: Vec::new(),
             }),
             capture,
         }
@@ -216,6 +225,7 @@ impl Validator {
             );
             self.keep(&mut st, r, &mut reports);
             st.refusing = false;
+            self.settle(st, &mut reports);
             return reports;
         }
         let mut nested = false;
@@ -235,6 +245,7 @@ impl Validator {
                 );
                 self.keep(&mut st, r, &mut reports);
                 st.refusing = false;
+                self.settle(st, &mut reports);
             }
         }
         let key =
@@ -273,7 +284,7 @@ impl Validator {
             }
         }
         st.refusing = false;
-        drop(st);
+        self.settle(st, &mut reports);
         stack.push(entry);
         reports
     }
@@ -439,6 +450,7 @@ impl Validator {
             .collect();
         let mut out = Vec::new();
         self.keep(&mut st, r, &mut out);
+        self.settle(st, &mut out);
         out
     }
 
@@ -458,12 +470,35 @@ impl Validator {
     }
 
     /// Records `r` unless an equal problem (same fingerprint) was reported before.
+    /// Adds `r` to `out` unless an equal problem (same fingerprint) was reported before (a
+    /// refusing acquisition gets it anyway). New reports are stored by [`settle`](Self::settle).
     fn keep(&self, st: &mut State, r: Report, out: &mut Vec<Report>) {
         if st.seen.insert(r.fingerprint()) {
-            st.reports.push(r.clone());
+            st.fresh.push(out.len());
             out.push(r);
         } else if st.refusing {
             out.push(r);
+        }
+    }
+
+    /// Ends a locked section that may have built reports into `out`: symbolises their pending
+    /// stacks with the lock released (so no other thread's new chain waits behind it), then
+    /// stores the new reports.
+    fn settle<'a>(&'a self, mut st: MutexGuard<'a, State>, out: &mut [Report]) {
+        let pending = std::mem::take(&mut st.pending);
+        let fresh = std::mem::take(&mut st.fresh);
+        if fresh.is_empty() && pending.is_empty() {
+            return;
+        }
+        if !pending.is_empty() {
+            drop(st);
+            for r in out.iter_mut() {
+                explain::fill_stacks(r, &pending);
+            }
+            st = self.lock_state();
+        }
+        for i in fresh {
+            st.reports.push(out[i].clone());
         }
     }
 
@@ -591,6 +626,7 @@ impl Validator {
         r.message = message(&r);
         let mut out = Vec::new();
         self.keep(&mut st, r, &mut out);
+        self.settle(st, &mut out);
         out
     }
 

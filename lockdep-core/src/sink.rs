@@ -41,26 +41,139 @@ fn program() -> String {
         .unwrap_or_else(|| "process".into())
 }
 
-/// Where this process writes its report file.
-pub(crate) fn report_path() -> PathBuf {
-    config::report_dir().join(format!("{}-{}.json", program(), std::process::id()))
+/// What makes this process run's file names unique: the pid, and the start time (pids are
+/// reused, and repeat across pid namespaces).
+fn run_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        format!("{}-{:x}", std::process::id(), nanos & 0xffff_ffff_ffff)
+    })
 }
 
-/// Serialises report-file writes of this process, so an older snapshot is never renamed over
-/// a newer one.
-static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// Where this process writes its report file: `<program>-<pid>-<start>.json`.
+pub(crate) fn report_path() -> PathBuf {
+    config::report_dir().join(format!("{}-{}.json", program(), run_id()))
+}
 
-/// Writes the process's report document of `v` atomically; returns where.
-pub(crate) fn write_report_file(v: &Validator) -> std::io::Result<PathBuf> {
-    let _one_at_a_time = WRITING.lock().unwrap_or_else(|e| e.into_inner());
-    let path = report_path();
-    let mut doc = v.document(&program());
-    doc.pid = Some(std::process::id());
-    for r in &mut doc.reports {
-        r.reproduce.get_or_insert_with(|| format!("lockdep-report show {}", path.display()));
+/// The process's report files. The main file (every report and the graph) is replaced
+/// atomically whenever the number of reports has doubled since it was last written, and at
+/// exit; a report found in between is written at once, as a document of its own beside it
+/// (`<main stem>.r<n>.json`, removed when the main file takes it in). So every report is on
+/// disk before it is printed, each write is atomic, and the total bytes written stay linear in
+/// the reports (the main file's rewrites are geometric). Behind one lock, so an older snapshot
+/// is never renamed over a newer one.
+struct FileState {
+    /// Number of reports serialised into `reports_json`.
+    count: usize,
+    /// Their JSON, comma-separated (each report is serialised once).
+    reports_json: Vec<u8>,
+    /// Number of reports in the main file as last written.
+    in_main: usize,
+    /// The single-report files written since.
+    singles: Vec<PathBuf>,
+    /// Whether stale temp files were cleaned from the folder yet.
+    cleaned: bool,
+}
+
+static FILE: std::sync::Mutex<FileState> = std::sync::Mutex::new(FileState {
+    count: 0,
+    reports_json: Vec::new(),
+    in_main: 0,
+    singles: Vec::new(),
+    cleaned: false,
+});
+
+fn head() -> String {
+    let head =
+        serde_json::json!({ "schema": report::SCHEMA, "program": program(), "pid": std::process::id() })
+            .to_string();
+    head[..head.len() - 1].to_string()
+}
+
+fn document_bytes(reports_json: &[u8], graph: &[u8]) -> Vec<u8> {
+    let head = head();
+    let mut bytes = Vec::with_capacity(head.len() + reports_json.len() + graph.len() + 32);
+    bytes.extend_from_slice(head.as_bytes());
+    bytes.extend_from_slice(b",\"reports\":[");
+    bytes.extend_from_slice(reports_json);
+    bytes.extend_from_slice(b"],\"graph\":");
+    bytes.extend_from_slice(graph);
+    bytes.extend_from_slice(b"}\n");
+    bytes
+}
+
+/// Removes temp files that killed processes left in `dir` (a temp file names its writer's pid;
+/// only files of pids that no longer run, and older than a minute, are removed).
+fn clean_stale_temps(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !(name.starts_with('.') && name.ends_with(".tmp")) {
+            continue;
+        }
+        let pid = name.rsplit('.').nth(2).and_then(|p| p.parse::<u32>().ok());
+        let dead = pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists());
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(60));
+        if dead && old {
+            let _ = std::fs::remove_file(e.path());
+        }
     }
-    doc.write_atomic(&path)?;
-    Ok(path)
+}
+
+/// Brings the process's report files up to date with `v`; returns where the newest report
+/// is (the main file, or its own file). `finish` (at exit) writes everything into the main
+/// file, flushed to the disk, and removes the single-report files.
+pub(crate) fn write_report_file_as(v: &Validator, finish: bool) -> std::io::Result<PathBuf> {
+    let mut file = FILE.lock().unwrap_or_else(|e| e.into_inner());
+    let path = report_path();
+    if !file.cleaned {
+        file.cleaned = true;
+        if let Some(dir) = path.parent() {
+            clean_stale_temps(dir);
+        }
+    }
+    let new = v.reports_since(file.count);
+    let mut singles = Vec::new();
+    for mut r in new {
+        r.reproduce.get_or_insert_with(|| format!("lockdep-report show {}", path.display()));
+        let json = serde_json::to_vec(&r).map_err(std::io::Error::other)?;
+        if file.count > 0 {
+            file.reports_json.push(b',');
+        }
+        file.reports_json.extend_from_slice(&json);
+        file.count += 1;
+        singles.push((file.count, json));
+    }
+    if finish || file.count >= 2 * file.in_main || file.count == 0 {
+        let graph = serde_json::to_vec(&v.graph()).map_err(std::io::Error::other)?;
+        report::write_replacing(&path, &document_bytes(&file.reports_json, &graph), finish)?;
+        file.in_main = file.count;
+        for p in std::mem::take(&mut file.singles) {
+            let _ = std::fs::remove_file(p);
+        }
+        return Ok(path);
+    }
+    let mut last = path.clone();
+    for (n, json) in singles {
+        let one = path.with_extension(format!("r{n}.json"));
+        report::write_replacing(&one, &document_bytes(&json, b"{}"), false)?;
+        file.singles.push(one.clone());
+        last = one;
+    }
+    Ok(last)
+}
+
+/// Writes everything into the process's main report file, flushed to the disk.
+pub(crate) fn write_report_file(v: &Validator) -> std::io::Result<PathBuf> {
+    write_report_file_as(v, true)
 }
 
 /// Writes the report file of one test at `path`: the graph of `v` with `reports`.
@@ -84,7 +197,7 @@ pub(crate) fn emit(v: &Validator, reports: &[Report]) {
     if reports.is_empty() {
         return;
     }
-    let path = write_report_file(v);
+    let path = write_report_file_as(v, false);
     for r in reports {
         let mut text = report::render_report(r);
         match &path {

@@ -25,6 +25,13 @@ fn in_child() -> bool {
 /// 60 s (a hang fails the test instead of hanging CI).
 fn child(name: &str, mode: &str) -> Output {
     let dir = std::env::temp_dir().join(format!("lockdep-faults-{}-{name}", std::process::id()));
+    let out = child_in(name, mode, &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
+
+/// [`child`] with the report files in `dir` (kept).
+fn child_in(name: &str, mode: &str, dir: &std::path::Path) -> Output {
     let mut c = Command::new(std::env::current_exe().unwrap());
     c.args(["--exact", name, "--nocapture", "--test-threads", "1"])
         .env(CHILD, "1")
@@ -44,7 +51,6 @@ fn child(name: &str, mode: &str) -> Output {
             panic!("child {name} hung");
         }
     };
-    let _ = std::fs::remove_dir_all(&dir);
     out
 }
 
@@ -288,4 +294,109 @@ fn large_subclasses_are_not_aliased() {
     let rs = lockdep_core::reports();
     assert_eq!(kinds(&rs), vec![Kind::CircularDependency], "{rs:?}");
     assert!(rs[0].classes.iter().any(|c| c.ends_with("/65536")), "{:?}", rs[0].classes);
+}
+
+/// Every report in the documents of `dir` (the main report file and single-report files).
+fn reports_in(dir: &std::path::Path) -> Vec<Report> {
+    let mut all = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".json") && !name.starts_with('.') {
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            let doc = lockdep_core::report::Document::from_json(&text)
+                .unwrap_or_else(|err| panic!("{name}: {err}"));
+            all.extend(doc.reports);
+        }
+    }
+    all
+}
+
+/// `n` distinct circular dependencies, found one after the other by this thread.
+fn distinct_cycles(a: &Mutex<()>, b: &Mutex<()>, from: u32, n: u32) {
+    for i in from..from + n {
+        {
+            let _a = a.lock_nested(i);
+            let _b = b.lock_nested(i);
+        }
+        let _b = b.lock_nested(i);
+        let _a = a.lock_nested(i);
+    }
+}
+
+static FILE_A: LockClassKey = LockClassKey::new("faults::file_a");
+static FILE_B: LockClassKey = LockClassKey::new("faults::file_b");
+
+/// Items 13 and 15: eight threads reporting at once lose nothing (the files on disk hold
+/// every report while the process runs, and the main file all of them after exit); the main
+/// file's name is unique per run; temp files of dead processes are cleaned up.
+#[test]
+fn concurrent_reports_are_all_on_disk() {
+    if !in_child() {
+        let dir = std::env::temp_dir().join(format!("lockdep-faults-files-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // A temp file that a killed process (a pid that does not run) left a while ago.
+        let stale = dir.join(".x.json.999999999.0.tmp");
+        let f = std::fs::File::create(&stale).unwrap();
+        f.set_modified(std::time::SystemTime::now() - Duration::from_secs(3600)).unwrap();
+        drop(f);
+        for _ in 0..2 {
+            assert_ok(&child_in("concurrent_reports_are_all_on_disk", "warn", &dir));
+        }
+        assert!(!stale.exists(), "the stale temp file was not cleaned up");
+        let files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(files.len(), 2, "one main file per run, no single-report file left: {files:?}");
+        assert_eq!(reports_in(&dir).len(), 2 * 32);
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
+    let dir = lockdep_core::report_dir();
+    let barrier = Arc::new(std::sync::Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                // Locks of the shared classes, instances of this thread's own (so the threads
+                // never really deadlock), each thread with subclasses of its own.
+                let a = Mutex::with_key((), &FILE_A);
+                let b = Mutex::with_key((), &FILE_B);
+                barrier.wait();
+                distinct_cycles(&a, &b, 1 + t * 4, 4);
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(lockdep_core::reports().len(), 32);
+    // Before exit, the files on disk already hold every report printed.
+    let own: Vec<Report> = reports_in(&dir)
+        .into_iter()
+        .filter(|r| {
+            r.reproduce.as_deref().is_some_and(|p| p.contains(&std::process::id().to_string()))
+        })
+        .collect();
+    assert_eq!(own.len(), 32, "reports missing from the files on disk");
+}
+
+/// Item 13: a process that dies right after its reports (abort: no exit hook) leaves every one
+/// of them on disk.
+#[test]
+fn reports_survive_an_abort() {
+    if !in_child() {
+        let dir = std::env::temp_dir().join(format!("lockdep-faults-abort-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let out = child_in("reports_survive_an_abort", "warn", &dir);
+        assert!(!out.status.success(), "the child aborts");
+        assert_eq!(reports_in(&dir).len(), 7);
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
+    let a = Mutex::with_key((), &FILE_A);
+    let b = Mutex::with_key((), &FILE_B);
+    distinct_cycles(&a, &b, 100, 7);
+    std::process::abort();
 }

@@ -17,6 +17,13 @@ use std::path::Path;
 /// Writes `bytes` to `path` atomically: a uniquely named temp file in the same folder, flushed
 /// and synced, then renamed over `path`. Readers see the old file or the new one, never a part.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_replacing(path, bytes, true)
+}
+
+/// Writes `bytes` to `path` through a uniquely named temp file in the same folder renamed over
+/// `path` (readers see the old file or the new one, never a part); `sync` also flushes the
+/// data to the disk before the rename (what survives a machine crash, not only a process's).
+pub fn write_replacing(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -29,7 +36,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        if sync {
+            f.sync_all()?;
+        }
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {

@@ -180,6 +180,16 @@ impl Validator {
     pub fn reports(&self) -> Vec<Report> {
         self.lock_state().reports.clone()
     }
+
+    /// The reports found after the first `skip` (reports are only ever appended).
+    pub(crate) fn reports_since(&self, skip: usize) -> Vec<Report> {
+        self.lock_state().reports.get(skip..).map(<[Report]>::to_vec).unwrap_or_default()
+    }
+
+    /// The class graph learned so far.
+    pub(crate) fn graph(&self) -> report::Graph {
+        export_graph(&mut self.lock_state())
+    }
 }
 
 /// The function name of a placeholder frame: the stack is `State::pending[line]`, to be

@@ -36,7 +36,7 @@ fn child_in(name: &str, mode: &str, dir: &std::path::Path) -> Output {
     c.args(["--exact", name, "--nocapture", "--test-threads", "1"])
         .env(CHILD, "1")
         .env("LOCKDEP", mode)
-        .env("LOCKDEP_REPORT_DIR", &dir)
+        .env("LOCKDEP_REPORT_DIR", dir)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let p = c.spawn().unwrap();

@@ -49,6 +49,7 @@ mod hook;
 
 mod api;
 mod assertions;
+mod dropin;
 mod raw;
 pub mod rules;
 mod sync;
@@ -90,4 +91,12 @@ pub use sync::{
     Mutex, MutexGuard, RawSpinLock, ReadGuard, RwLock, RwSem, SpinLock, SpinLockGuard, WriteGuard,
 };
 pub use tracked::{LockRef, TrackedLock};
+
+/// Drop-in replacements for modules of `std`: `lockdep_core::std::sync` mirrors
+/// `std::sync`, so switching is an import change.
+pub mod std {
+    pub use crate::dropin::std_sync as sync;
+}
+
+pub use dropin::parking_lot;
 pub use validator::Validator;

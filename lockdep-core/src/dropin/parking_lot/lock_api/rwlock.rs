@@ -742,6 +742,18 @@ impl<R: RawRwLock, T: ?Sized> Drop for MappedRwLockWriteGuard<'_, R, T> {
     }
 }
 
+impl<R: RawRwLock, T: ?Sized + fmt::Debug> fmt::Debug for MappedRwLockReadGuard<'_, R, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<R: RawRwLock, T: ?Sized + fmt::Debug> fmt::Debug for MappedRwLockWriteGuard<'_, R, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
 impl<R: RawRwLock, T: ?Sized> crate::tracked::sealed::Sealed for RwLock<R, T> {}
 
 impl<R: RawRwLock, T: ?Sized> crate::TrackedLock for RwLock<R, T> {

@@ -286,6 +286,27 @@ fn a_producer_signalling_under_the_mutex_while_the_waiter_holds_another_lock_is_
 }
 
 #[test]
+fn a_wait_holding_a_lock_taken_after_the_mutex_is_reported_at_the_re_acquisition() {
+    warn();
+    // m, then a, then wait on m's condvar: the wait releases m and re-takes it while `a` is
+    // held (a -> m), against m -> a. A notifier that holds m and wants `a` would deadlock.
+    let m = Mutex::new(0);
+    let a = Mutex::new(0);
+    let cv = Condvar::new();
+    let g = m.lock().unwrap();
+    let ga = a.lock().unwrap();
+    assert!(reports_naming(&m.class_name()).is_empty(), "m -> a alone is fine");
+    let (g, _) = cv.wait_timeout(g, Duration::from_millis(1)).unwrap();
+    let rs = reports_naming(&m.class_name());
+    assert_eq!(rs.len(), 1, "{rs:?}");
+    assert_eq!(rs[0].kind, Kind::CircularDependency);
+    assert!(rs[0].classes.contains(&a.class_name()));
+    assert_eq!(lockdep_core::held_count(), 2);
+    drop((ga, g));
+    assert_eq!(lockdep_core::held_count(), 0);
+}
+
+#[test]
 fn timed_waits_return() {
     warn();
     let m = Mutex::new(0);

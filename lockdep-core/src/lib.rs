@@ -94,6 +94,10 @@ pub use tracked::{LockRef, TrackedLock};
 
 /// Drop-in replacements for modules of `std`: `lockdep_core::std::sync` mirrors
 /// `std::sync`, so switching is an import change.
+///
+/// Name what you import (`use lockdep_core::std::sync::Mutex;`): a glob import
+/// `use lockdep_core::*;` also brings this module and [`parking_lot`] into scope, and then a
+/// `use std::...` in the same module is ambiguous (write `::std::...` there).
 pub mod std {
     pub use crate::dropin::std_sync as sync;
 }

@@ -76,6 +76,7 @@ mod hook;
 
 mod api;
 mod assertions;
+mod dropin;
 mod raw;
 pub mod rules;
 mod sync;
@@ -117,4 +118,16 @@ pub use sync::{
     Mutex, MutexGuard, RawSpinLock, ReadGuard, RwLock, RwSem, SpinLock, SpinLockGuard, WriteGuard,
 };
 pub use tracked::{LockRef, TrackedLock};
+
+/// Drop-in replacements for modules of `std`: `lockdep_core::std::sync` mirrors
+/// `std::sync`, so switching is an import change.
+///
+/// Name what you import (`use lockdep_core::std::sync::Mutex;`): a glob import
+/// `use lockdep_core::*;` also brings this module and [`parking_lot`] into scope, and then a
+/// `use std::...` in the same module is ambiguous (write `::std::...` there).
+pub mod std {
+    pub use crate::dropin::std_sync as sync;
+}
+
+pub use dropin::parking_lot;
 pub use validator::Validator;

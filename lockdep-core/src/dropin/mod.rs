@@ -1,0 +1,38 @@
+//! Drop-in families: types with the module paths and APIs of the crates they replace
+//! (`std::sync`, `parking_lot`), so that switching to validated locks is an import change.
+//!
+//! Every type here reaches the validator only through [`crate::hook`], like the types of
+//! `crate::sync`; with the `off` feature each lock is its raw lock plus its data.
+
+mod condvar_core;
+pub mod parking_lot;
+pub mod std_sync;
+
+use std::panic::Location;
+
+use crate::hook::{self, LockClass};
+use crate::report::Mode;
+
+/// Re-takes a lock released for a wait (a condition variable's, or a guard's `unlocked`):
+/// validates the acquisition, then runs `raw_lock`. When the validator refuses (panic mode)
+/// the raw lock is still re-taken before the panic, so the caller's guard stays consistent
+/// (it owns the raw lock, untracked) and unlocks it while unwinding. Returns whether the
+/// hold is tracked.
+#[track_caller]
+pub(crate) fn relock(
+    class: &LockClass,
+    instance: usize,
+    mode: Mode,
+    raw_lock: impl FnOnce(),
+) -> bool {
+    match hook::acquire(class, instance, mode, 0, false, Location::caller()) {
+        Ok(tracked) => {
+            raw_lock();
+            tracked
+        }
+        Err(refused) => {
+            raw_lock();
+            refused.raise()
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! `std::sync` with validated locks: switch `use std::sync::{Mutex, Condvar}` to
+//! `use lockdep_core::std::sync::{Mutex, Condvar}` and every acquisition is checked.
+//!
+//! ```
+//! use lockdep_core::std::sync::{Arc, Condvar, Mutex};
+//! use std::thread;
+//!
+//! let pair = Arc::new((Mutex::new(false), Condvar::new()));
+//! let pair2 = Arc::clone(&pair);
+//! let t = thread::spawn(move || {
+//!     let (lock, cvar) = &*pair2;
+//!     *lock.lock().unwrap() = true;
+//!     cvar.notify_one();
+//! });
+//! let (lock, cvar) = &*pair;
+//! let started = cvar.wait_while(lock.lock().unwrap(), |started| !*started).unwrap();
+//! assert!(*started);
+//! # drop(started);
+//! t.join().unwrap();
+//! ```
+//!
+//! | type | validated as | notes |
+//! |---|---|---|
+//! | [`Mutex`] | write | std's API and poisoning |
+//! | [`RwLock`] | `read`: non-recursive read; `write`: write | a reader queues behind a waiting writer |
+//! | [`Condvar`] | a wait releases the mutex in the held-lock stack and re-takes it after | the wait itself is not yet an event of the graph |
+//! | [`Once`], [`OnceLock`], [`LazyLock`], [`Barrier`], [`mpsc`], [`Arc`], [`atomic`] | not validated | std's own types, re-exported so imports keep working |
+//!
+//! # Differences from `std::sync`
+//! - Each lock's class is its construction site (`#[track_caller]`): locks built in one
+//!   helper share a class.
+//! - The raw locks are parking_lot's (no fairness guarantee, like std's futex locks).
+//! - `Once`, `OnceLock`, `LazyLock`, `Barrier` and `mpsc` are std's and take no part in
+//!   validation yet: a wait on them is not an edge of the graph.
+//! - `Condvar` works with this module's [`MutexGuard`] only.
+
+mod condvar;
+mod mutex;
+mod poison;
+mod rwlock;
+
+pub use condvar::{Condvar, WaitTimeoutResult};
+pub use mutex::{Mutex, MutexGuard};
+pub use poison::{LockResult, PoisonError, TryLockError, TryLockResult};
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+pub use std::sync::{
+    atomic, mpsc, Arc, Barrier, BarrierWaitResult, LazyLock, Once, OnceLock, OnceState, Weak,
+};

@@ -1,0 +1,53 @@
+//! The drop-in families in panic mode: a refused acquisition inside a condvar wait or an
+//! upgrade panics at the caller's site and leaves nothing locked. Its own binary: panic mode
+//! is process-wide.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::time::Duration;
+
+use lockdep_core::std::sync::{Condvar, Mutex, TryLockError};
+use lockdep_core::{parking_lot, OnReport};
+
+#[test]
+fn a_refused_condvar_re_acquisition_panics_and_leaves_the_mutex_unlocked() {
+    lockdep_core::set_on_report(OnReport::Panic);
+    let m = Mutex::new(0);
+    let a = Mutex::new(0);
+    let cv = Condvar::new();
+    let r = panic::catch_unwind(AssertUnwindSafe(|| {
+        let g = m.lock().unwrap();
+        let _ga = a.lock().unwrap(); // m -> a
+        let _ = cv.wait_timeout(g, Duration::from_millis(1)); // re-takes m under a: refused
+        unreachable!("the re-acquisition closes a cycle");
+    }));
+    assert!(r.is_err());
+    assert_eq!(lockdep_core::held_count(), 0);
+    // The guard unwound with the raw lock re-taken, then released it (and poisoned it: a
+    // panic while holding, as std does).
+    let t = m.try_lock();
+    assert!(matches!(t, Err(TryLockError::Poisoned(_))), "{t:?}");
+    assert!(!matches!(a.try_lock(), Err(TryLockError::WouldBlock)), "a was released");
+}
+
+#[test]
+fn a_refused_upgrade_panics_and_leaves_the_rwlock_unlocked() {
+    lockdep_core::set_on_report(OnReport::Panic);
+    let l = parking_lot::RwLock::new(0);
+    let b = parking_lot::Mutex::new(0);
+    {
+        let _r = l.read();
+        let _gb = b.lock(); // l(shared) -> b
+    }
+    let r = panic::catch_unwind(AssertUnwindSafe(|| {
+        let u = l.upgradable_read();
+        let _gb = b.lock(); // l(shared) -> b again: fine
+        let _w = parking_lot::RwLockUpgradableReadGuard::upgrade(u); // b -> l(write): refused
+    }));
+    let msg = r.unwrap_err();
+    let msg = msg.downcast_ref::<String>().map(String::as_str).unwrap_or_default();
+    let upgrade = format!("acquires {} while holding {}", l.class_name(), b.class_name());
+    assert!(msg.contains(&upgrade), "refused at the upgrade: {msg}");
+    assert_eq!(lockdep_core::held_count(), 0);
+    assert!(!l.is_locked());
+    assert!(!b.is_locked());
+}

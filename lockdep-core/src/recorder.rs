@@ -1,12 +1,15 @@
 //! `LOCKDEP_TRACE=path`: records every lock event of the process in the JSONL trace format, so
 //! `lockdep-report replay path` reproduces the process's verdicts offline.
 //!
-//! Recording is opt-in and slow (one line per event, behind a std mutex); when it is off the
-//! hooks cost one relaxed atomic load.
+//! Recording is opt-in and slow (one line per event, written with one `write` call behind a
+//! std mutex, unbuffered: an event is in the file before the thread goes on to block, so the
+//! trace of a process that deadlocked and was killed replays to the deadlock's report); when
+//! it is off the hooks cost one relaxed atomic load. Threads are named `name#n` (unique per
+//! process: two threads called `worker` are two threads in the trace).
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use crate::validator::{AcquireReq, Validator};
@@ -14,7 +17,9 @@ use crate::vocab::SiteRef;
 use crate::vocab::{Mode, WaitKind};
 
 static ON: AtomicBool = AtomicBool::new(false);
-static OUT: OnceLock<Mutex<BufWriter<File>>> = OnceLock::new();
+static OUT: OnceLock<Mutex<File>> = OnceLock::new();
+/// Set once a write failed (reported once).
+static FAILED: AtomicBool = AtomicBool::new(false);
 
 /// Opens the trace file (the configuration's `trace`), if any. Called once at start-up.
 #[cfg_attr(miri, expect(dead_code, reason = "no start-up hook under Miri"))]
@@ -25,7 +30,7 @@ pub(crate) fn init(path: Option<&std::path::Path>) {
     }
     match File::create(path) {
         Ok(f) => {
-            let _ = OUT.set(Mutex::new(BufWriter::new(f)));
+            let _ = OUT.set(Mutex::new(f));
             ON.store(true, Ordering::Release);
         }
         Err(e) => eprintln!("lockdep: cannot write LOCKDEP_TRACE={}: {e}", path.display()),
@@ -45,10 +50,27 @@ fn site(s: SiteRef) -> Option<String> {
 }
 
 fn write(line: serde_json::Value) {
-    if let Some(out) = OUT.get() {
-        let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = writeln!(out, "{line}");
+    let Some(out) = OUT.get() else { return };
+    let mut text = line.to_string();
+    text.push('\n');
+    let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
+    if let Err(e) = out.write_all(text.as_bytes()) {
+        if !FAILED.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "lockdep: cannot write the trace (LOCKDEP_TRACE): {e}; later events are lost"
+            );
+        }
     }
+}
+
+/// This thread's name in the trace: its name plus a number unique in the process.
+fn trace_thread(name: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    thread_local! {
+        static NUMBER: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    let n = NUMBER.try_with(|n| *n).unwrap_or_else(|_| NEXT.fetch_add(1, Ordering::Relaxed));
+    format!("{name}#{n}")
 }
 
 fn lock_name(class: &str, instance: usize) -> String {
@@ -64,7 +86,7 @@ pub(crate) fn acquire(
 ) {
     let class = v.class_name(req.class);
     let mut ev = serde_json::json!({
-        "thread": thread,
+        "thread": trace_thread(thread),
         "op": if req.trylock { "try_acquire" } else { "acquire" },
         "lock": lock_name(&class, req.instance),
         "class": class,
@@ -96,7 +118,7 @@ pub(crate) fn other(
 ) {
     let class = v.class_name(class);
     let mut ev = serde_json::json!({
-        "thread": thread,
+        "thread": trace_thread(thread),
         "op": op,
         "lock": lock_name(&class, instance),
         "class": class,
@@ -107,10 +129,10 @@ pub(crate) fn other(
     write(ev);
 }
 
-/// Flushes the trace file (at exit).
+/// Flushes the trace file to the disk (at exit; every event is in the file already).
 #[cfg_attr(miri, expect(dead_code, reason = "no exit hook under Miri"))]
 pub(crate) fn flush() {
     if let Some(out) = OUT.get() {
-        let _ = out.lock().unwrap_or_else(|e| e.into_inner()).flush();
+        let _ = out.lock().unwrap_or_else(|e| e.into_inner()).sync_data();
     }
 }

@@ -93,19 +93,43 @@ impl std::fmt::Display for TraceError {
     }
 }
 
-/// Parses a whole trace. Blank lines and lines starting with `#` or `//` are skipped.
-pub fn parse(text: &str) -> Result<Vec<(usize, Event)>, TraceError> {
+/// Parses a whole trace. Blank lines and lines starting with `#` or `//` are skipped. A last
+/// line that is cut short (no newline after it, and not valid: the recording process was
+/// killed while writing it) is ignored with a warning on stderr.
+pub fn parse(text: &str) -> Result<Events, TraceError> {
+    let (events, cut) = parse_lenient(text)?;
+    if let Some(cut) = cut {
+        eprintln!("lockdep: trace line {} is cut short ({}); ignored", cut.line, cut.message);
+    }
+    Ok(events)
+}
+
+/// Events with their 1-based line numbers.
+pub type Events = Vec<(usize, Event)>;
+
+/// [`parse`], returning the cut-short last line's error instead of printing it. A trace that
+/// is nothing but a cut line is an error.
+pub fn parse_lenient(text: &str) -> Result<(Events, Option<TraceError>), TraceError> {
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
         let t = line.trim();
         if t.is_empty() || t.starts_with('#') || t.starts_with("//") {
             continue;
         }
-        let ev: Event = serde_json::from_str(t)
-            .map_err(|e| TraceError { line: i + 1, message: format!("{e}") })?;
-        out.push((i + 1, ev));
+        match serde_json::from_str::<Event>(t) {
+            Ok(ev) => out.push((i + 1, ev)),
+            Err(e) => {
+                let err = TraceError { line: i + 1, message: format!("{e}") };
+                let last = i + 1 == lines.len() && !text.ends_with('\n');
+                if last && e.is_eof() && !out.is_empty() {
+                    return Ok((out, Some(err)));
+                }
+                return Err(err);
+            }
+        }
     }
-    Ok(out)
+    Ok((out, None))
 }
 
 fn parse_site(s: &str) -> Site {
@@ -255,6 +279,14 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.line, 3);
         let err = parse("{\"thread\":\"T\",\"op\":\"grab\",\"lock\":\"A\"}").unwrap_err();
+        assert_eq!(err.line, 1);
+        // A last line cut short by a killed recorder is ignored; the same line in the middle
+        // of a trace is an error.
+        let cut =
+            "{\"thread\":\"T\",\"op\":\"acquire\",\"lock\":\"A\"}\n{\"thread\":\"T\",\"op\":\"acq";
+        let (events, warning) = parse_lenient(cut).unwrap();
+        assert_eq!((events.len(), warning.map(|w| w.line)), (1, Some(2)));
+        assert!(parse(&format!("{cut}\n")).is_err());
         assert!(err.message.contains("grab"), "{err}");
     }
 }

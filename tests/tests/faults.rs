@@ -400,3 +400,105 @@ fn reports_survive_an_abort() {
     distinct_cycles(&a, &b, 100, 7);
     std::process::abort();
 }
+
+static DL_A: LockClassKey = LockClassKey::new("faults::deadlock_a");
+static DL_B: LockClassKey = LockClassKey::new("faults::deadlock_b");
+
+/// Item 11: the trace of a process that really deadlocks, killed with SIGKILL, holds every
+/// event up to the deadlock and replays to the deadlock's report.
+#[test]
+fn the_trace_of_a_killed_deadlocked_process_replays_to_the_report() {
+    if !in_child() {
+        let dir = std::env::temp_dir().join(format!("lockdep-faults-dl-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let trace = dir.join("trace.jsonl");
+        let mut p = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "the_trace_of_a_killed_deadlocked_process_replays_to_the_report"])
+            .env(CHILD, "1")
+            .env("LOCKDEP", "warn")
+            .env("LOCKDEP_REPORT_DIR", &dir)
+            .env("LOCKDEP_TRACE", &trace)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Both threads hold their first lock and wait for the other's: four acquisitions.
+        let start = Instant::now();
+        let acquisitions = || {
+            std::fs::read_to_string(&trace).map(|t| t.matches("\"acquire\"").count()).unwrap_or(0)
+        };
+        while acquisitions() < 4 && start.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(p.try_wait().unwrap().is_none(), "the child deadlocks");
+        p.kill().unwrap();
+        p.wait().unwrap();
+        let text = std::fs::read_to_string(&trace).unwrap();
+        let doc = lockdep_core::trace::replay(&text, "killed").expect("the trace parses");
+        assert_eq!(kinds(&doc.reports), vec![Kind::CircularDependency], "{text}");
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
+    let a = Arc::new(Mutex::with_key((), &DL_A));
+    let b = Arc::new(Mutex::with_key((), &DL_B));
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let (a2, b2, bar2) = (a.clone(), b.clone(), barrier.clone());
+    let t = std::thread::spawn(move || {
+        let _b = b2.lock();
+        bar2.wait();
+        let _a = a2.lock(); // blocks for ever: the other thread holds a
+    });
+    let _a = a.lock();
+    barrier.wait();
+    let _b = b.lock(); // blocks for ever
+    drop(t);
+}
+
+static W: LockClassKey = LockClassKey::new("faults::worker_lock");
+
+/// Item 12: two threads with the same name are two threads in a recorded trace: replay gives
+/// no false `recursive_locking` for their overlapping holds.
+#[test]
+fn threads_with_one_name_are_distinct_in_a_trace() {
+    if !in_child() {
+        let dir = std::env::temp_dir().join(format!("lockdep-faults-names-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let trace = dir.join("trace.jsonl");
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "threads_with_one_name_are_distinct_in_a_trace"])
+            .env(CHILD, "1")
+            .env("LOCKDEP", "warn")
+            .env("LOCKDEP_REPORT_DIR", &dir)
+            .env("LOCKDEP_TRACE", &trace)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let text = std::fs::read_to_string(&trace).unwrap();
+        let doc = lockdep_core::trace::replay(&text, "names").unwrap();
+        assert!(doc.reports.is_empty(), "{:?}\n{text}", kinds(&doc.reports));
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let barrier = barrier.clone();
+            std::thread::Builder::new()
+                .name("worker".into())
+                .spawn(move || {
+                    let lock = Mutex::with_key((), &W);
+                    let _g = lock.lock();
+                    barrier.wait(); // both hold their own lock of the class at once
+                    barrier.wait();
+                })
+                .unwrap()
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert!(lockdep_core::reports().is_empty());
+}

@@ -6,7 +6,7 @@
 //! borrow has ended.
 
 use std::cell::{Cell, RefCell};
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, OnceLock};
 
 use crate::class::{ClassDesc, ClassId};
 use crate::config;
@@ -16,8 +16,25 @@ use crate::validator::{AcquireReq, Validator};
 use crate::vocab::Mode;
 use crate::vocab::SiteRef;
 
-static VALIDATOR: LazyLock<Validator> =
-    LazyLock::new(|| Validator::new(config::config().backtrace));
+/// The process-wide validator, made on first use (so a process that takes no tracked lock,
+/// or a global allocator's lock during start-up, never builds it).
+struct Instance(OnceLock<Validator>);
+
+impl std::ops::Deref for Instance {
+    type Target = Validator;
+
+    #[inline]
+    fn deref(&self) -> &Validator {
+        self.0.get_or_init(|| Validator::new(config::config().backtrace))
+    }
+}
+
+static VALIDATOR: Instance = Instance(OnceLock::new());
+
+/// The process-wide validator if it was made already.
+fn existing() -> Option<&'static Validator> {
+    VALIDATOR.0.get()
+}
 
 /// Set when every acquisition and release must take the slow path (trace recording, or a
 /// backtrace at every acquisition).
@@ -112,6 +129,7 @@ fn arm_exit_guard() {
 #[ctor::ctor]
 fn startup() {
     let c = config::config();
+    crate::fork::install(existing);
     crate::recorder::init(c.trace.as_deref());
     if crate::recorder::enabled() || c.backtrace == config::Backtrace::Always {
         FORCE_SLOW.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -127,8 +145,8 @@ fn shutdown() {
     if config::on_report() != config::OnReport::Off {
         let reports = with_stack(|s| VALIDATOR.held_at_exit(s, &thread_name));
         crate::sink::emit(&VALIDATOR, &reports.unwrap_or_default());
-        if VALIDATOR.has_classes() {
-            if let Err(e) = crate::sink::write_report_file(&VALIDATOR) {
+        if let Some(v) = existing().filter(|v| v.has_classes()) {
+            if let Err(e) = crate::sink::write_report_file(v) {
                 eprintln!("lockdep: could not write the report file: {e}");
             }
         }

@@ -45,6 +45,7 @@
 // 9. the hook layer (the only user of the instance, and the only file the `off` feature
 //    touches); 10. lock types and the user API.
 mod config;
+mod fork_safe;
 pub mod vocab;
 
 mod chain_cache;
@@ -69,6 +70,8 @@ mod recorder;
 #[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
 mod sink;
 
+#[cfg_attr(any(feature = "off", miri), expect(dead_code, reason = "installed at start-up"))]
+mod fork;
 #[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
 mod global;
 

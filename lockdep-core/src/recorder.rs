@@ -10,14 +10,15 @@
 use std::fs::File;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
+use crate::fork_safe::ForkSafeMutex;
 use crate::validator::{AcquireReq, Validator};
 use crate::vocab::SiteRef;
 use crate::vocab::{Mode, WaitKind};
 
 static ON: AtomicBool = AtomicBool::new(false);
-static OUT: OnceLock<Mutex<File>> = OnceLock::new();
+static OUT: OnceLock<ForkSafeMutex<File>> = OnceLock::new();
 /// Set once a write failed (reported once).
 static FAILED: AtomicBool = AtomicBool::new(false);
 
@@ -30,7 +31,7 @@ pub(crate) fn init(path: Option<&std::path::Path>) {
     }
     match File::create(path) {
         Ok(f) => {
-            let _ = OUT.set(Mutex::new(f));
+            let _ = OUT.set(ForkSafeMutex::new(f));
             ON.store(true, Ordering::Release);
         }
         Err(e) => eprintln!("lockdep: cannot write LOCKDEP_TRACE={}: {e}", path.display()),
@@ -53,7 +54,7 @@ fn write(line: serde_json::Value) {
     let Some(out) = OUT.get() else { return };
     let mut text = line.to_string();
     text.push('\n');
-    let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
+    let mut out = out.lock();
     if let Err(e) = out.write_all(text.as_bytes()) {
         if !FAILED.swap(true, Ordering::Relaxed) {
             eprintln!(
@@ -133,6 +134,11 @@ pub(crate) fn other(
 #[cfg_attr(miri, expect(dead_code, reason = "no exit hook under Miri"))]
 pub(crate) fn flush() {
     if let Some(out) = OUT.get() {
-        let _ = out.lock().unwrap_or_else(|e| e.into_inner()).sync_data();
+        let _ = out.lock().sync_data();
     }
+}
+
+/// The trace file's lock, if recording, for `fork()` handling (`fork.rs`).
+pub(crate) fn out_lock() -> Option<&'static ForkSafeMutex<File>> {
+    OUT.get()
 }

@@ -8,6 +8,7 @@ use std::cell::Cell;
 use std::path::PathBuf;
 
 use crate::config::{self, OnReport};
+use crate::fork_safe::ForkSafeMutex;
 use crate::report::{self, Report};
 use crate::validator::Validator;
 
@@ -43,14 +44,22 @@ fn program() -> String {
 
 /// What makes this process run's file names unique: the pid, and the start time (pids are
 /// reused, and repeat across pid namespaces).
-fn run_id() -> &'static str {
-    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    ID.get_or_init(|| {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        format!("{}-{:x}", std::process::id(), nanos & 0xffff_ffff_ffff)
-    })
+fn run_id() -> String {
+    static ID: std::sync::Mutex<Option<(u32, String)>> = std::sync::Mutex::new(None);
+    let pid = std::process::id();
+    let mut id = ID.lock().unwrap_or_else(|e| e.into_inner());
+    match &*id {
+        // A forked child has a pid of its own, and a run of its own.
+        Some((p, s)) if *p == pid => s.clone(),
+        _ => {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            let s = format!("{pid}-{:x}", nanos & 0xffff_ffff_ffff);
+            *id = Some((pid, s.clone()));
+            s
+        }
+    }
 }
 
 /// Where this process writes its report file: `<program>-<pid>-<start>.json`.
@@ -78,13 +87,37 @@ struct FileState {
     cleaned: bool,
 }
 
-static FILE: std::sync::Mutex<FileState> = std::sync::Mutex::new(FileState {
+static FILE: ForkSafeMutex<FileState> = ForkSafeMutex::new(FileState {
     count: 0,
     reports_json: Vec::new(),
     in_main: 0,
     singles: Vec::new(),
     cleaned: false,
 });
+
+/// The report-file lock, for `fork()` handling (`fork.rs`).
+pub(crate) fn file_lock() -> &'static ForkSafeMutex<impl Sized> {
+    &FILE
+}
+
+/// In a forked child: forgets the parent's report file (the child writes one of its own).
+///
+/// # Safety
+/// Only in the child of a `fork()`, after `fork.rs` took the lock before it.
+pub(crate) unsafe fn fork_release_child() {
+    // SAFETY: the caller's contract.
+    unsafe {
+        FILE.fork_release_child(|file| {
+            *file = FileState {
+                count: 0,
+                reports_json: Vec::new(),
+                in_main: 0,
+                singles: Vec::new(),
+                cleaned: true,
+            }
+        })
+    };
+}
 
 fn head() -> String {
     let head =
@@ -132,7 +165,7 @@ fn clean_stale_temps(dir: &std::path::Path) {
 /// is (the main file, or its own file). `finish` (at exit) writes everything into the main
 /// file, flushed to the disk, and removes the single-report files.
 pub(crate) fn write_report_file_as(v: &Validator, finish: bool) -> std::io::Result<PathBuf> {
-    let mut file = FILE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut file = FILE.lock();
     let path = report_path();
     if !file.cleaned {
         file.cleaned = true;

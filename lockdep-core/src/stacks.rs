@@ -4,15 +4,21 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::fork_safe::ForkSafeMutex;
 use crate::report::Frame;
 use crate::vocab::Site;
 use crate::vocab::SiteRef;
 
 /// A captured backtrace, resolved on first use (by whichever thread needs it first).
 pub(crate) struct Trace {
-    bt: Mutex<Option<backtrace::Backtrace>>,
+    raw: Mutex<Option<Vec<backtrace::Frame>>>,
     frames: OnceLock<Vec<Frame>>,
 }
+
+/// Serialises stack walking and symbolisation (the unsynchronised entry points of the
+/// `backtrace` crate, behind a lock of ours that `fork()` handling can take: a lock held by
+/// another thread at a fork would otherwise hang the child's first capture).
+pub(crate) static UNWIND: ForkSafeMutex<()> = ForkSafeMutex::new(());
 
 /// Frames kept per stack in a report.
 const MAX_FRAMES: usize = 32;
@@ -42,10 +48,18 @@ fn is_std(name: &str) -> bool {
 
 impl Trace {
     pub fn capture() -> Arc<Trace> {
-        Arc::new(Trace {
-            bt: Mutex::new(Some(backtrace::Backtrace::new_unresolved())),
-            frames: OnceLock::new(),
-        })
+        let mut raw = Vec::with_capacity(64);
+        {
+            let _one_at_a_time = UNWIND.lock();
+            // SAFETY: walks are serialised by `UNWIND`.
+            unsafe {
+                backtrace::trace_unsynchronized(|f| {
+                    raw.push(f.clone());
+                    true
+                })
+            };
+        }
+        Arc::new(Trace { raw: Mutex::new(Some(raw)), frames: OnceLock::new() })
     }
 
     /// The frames, if resolved already (never symbolises).
@@ -58,19 +72,21 @@ impl Trace {
     /// on first use: call it outside the validator's state lock.
     pub fn frames(&self) -> &[Frame] {
         self.frames.get_or_init(|| {
-            let mut bt = self.bt.lock().unwrap_or_else(|e| e.into_inner()).take();
-            let Some(bt) = bt.as_mut() else { return Vec::new() };
-            bt.resolve();
+            let raw = self.raw.lock().unwrap_or_else(|e| e.into_inner()).take();
             let mut all = Vec::new();
-            for frame in bt.frames() {
-                for sym in frame.symbols() {
-                    let name = sym.name().map(|n| format!("{n:#}")).unwrap_or_default();
-                    all.push(Frame {
-                        function: if name.is_empty() { "??".into() } else { name },
-                        file: sym.filename().map(|p| p.display().to_string()),
-                        line: sym.lineno(),
-                    });
-                }
+            let _one_at_a_time = UNWIND.lock();
+            for frame in raw.iter().flatten() {
+                // SAFETY: symbolisation is serialised by `UNWIND`.
+                unsafe {
+                    backtrace::resolve_frame_unsynchronized(frame, |sym| {
+                        let name = sym.name().map(|n| format!("{n:#}")).unwrap_or_default();
+                        all.push(Frame {
+                            function: if name.is_empty() { "??".into() } else { name },
+                            file: sym.filename().map(|p| p.display().to_string()),
+                            line: sym.lineno(),
+                        });
+                    })
+                };
             }
             cut(&all)
         })

@@ -502,3 +502,70 @@ fn threads_with_one_name_are_distinct_in_a_trace() {
     }
     assert!(lockdep_core::reports().is_empty());
 }
+
+static FORK_A: LockClassKey = LockClassKey::new("faults::fork_a");
+static FORK_B: LockClassKey = LockClassKey::new("faults::fork_b");
+
+/// Item 8: `fork()` while other threads are inside the validator: every child can still take
+/// locks (new chains, the validator's slow path) and exit.
+#[test]
+fn forked_children_can_lock() {
+    if !in_child() {
+        assert_ok(&child("forked_children_can_lock", "warn"));
+        return;
+    }
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hammers: Vec<_> = (0..3u32)
+        .map(|t| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let a = Mutex::with_key((), &FORK_A);
+                let b = Mutex::with_key((), &FORK_B);
+                let mut i = 1 + t * 1_000_000;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _a = a.lock_nested(i); // a new chain each time: the slow path
+                    let _b = b.lock_nested(i);
+                    i += 1;
+                }
+            })
+        })
+        .collect();
+    let mut hung = 0;
+    for n in 0..50u32 {
+        // SAFETY: the child only takes locks (which the test is about), then `_exit`s.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let a = Mutex::with_key((), &FORK_A);
+            let b = Mutex::with_key((), &FORK_B);
+            let _a = a.lock_nested(4_000_000 + n);
+            let _b = b.lock_nested(4_000_000 + n);
+            // SAFETY: ends the child at once, without running the parent's exit hooks.
+            unsafe { libc::_exit(0) };
+        }
+        assert!(pid > 0, "fork failed");
+        let start = Instant::now();
+        loop {
+            let mut status = 0;
+            // SAFETY: waits for our own child.
+            let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+            if r == pid {
+                break;
+            }
+            if start.elapsed() > Duration::from_secs(5) {
+                hung += 1;
+                // SAFETY: kills and reaps our own hung child.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                    libc::waitpid(pid, &mut status, 0);
+                }
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for h in hammers {
+        h.join().unwrap();
+    }
+    assert_eq!(hung, 0, "{hung} of 50 forked children hung");
+}

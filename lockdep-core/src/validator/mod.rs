@@ -6,7 +6,9 @@
 //! in by the caller, so the same code serves thread-locals and replayed threads.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+
+use crate::fork_safe::{ForkSafeGuard as MutexGuard, ForkSafeMutex as Mutex};
 
 use crate::chain_cache::ChainCache;
 use crate::class::{ClassDesc, ClassId};
@@ -98,7 +100,12 @@ impl Validator {
     }
 
     pub(crate) fn lock_state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
+    }
+
+    /// The state lock, for `fork()` handling (`fork.rs`).
+    pub(crate) fn state_lock(&self) -> &Mutex<State> {
+        &self.state
     }
 
     pub(crate) fn register_class(&self, desc: ClassDesc) -> ClassId {

@@ -145,6 +145,15 @@ impl ClassRef {
         }
     }
 
+    /// The class id if it was registered already (one atomic load).
+    #[inline]
+    pub fn cached(&self) -> Option<ClassId> {
+        match self.cache().load(Ordering::Acquire) {
+            0 => None,
+            c => Some(ClassId(c - 1)),
+        }
+    }
+
     /// The class id, registering the class with `register` on first use (the id is cached
     /// in the lock, or in its key, for one validator: the process-wide one).
     #[inline]

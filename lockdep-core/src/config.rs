@@ -213,24 +213,46 @@ static RESOLVED: OnceLock<RwLock<Config>> = OnceLock::new();
 /// Mirror of the resolved `on_report` for the hot path: 0 = not read yet, else 1 + variant.
 static MODE: AtomicU8 = AtomicU8::new(0);
 
-fn resolved() -> &'static RwLock<Config> {
-    RESOLVED.get_or_init(|| RwLock::new(Config::from_env()))
+/// The configuration, resolving it on first use; `None` when called again by this thread
+/// while it resolves it (reading the environment allocates, and a lock in a
+/// `#[global_allocator]` may then ask whether validation is on: it is not, yet).
+fn resolved() -> Option<&'static RwLock<Config>> {
+    thread_local! {
+        static RESOLVING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if let Some(c) = RESOLVED.get() {
+        return Some(c);
+    }
+    if RESOLVING.try_with(|r| r.replace(true)).unwrap_or(true) {
+        return None;
+    }
+    let c = RESOLVED.get_or_init(|| RwLock::new(Config::from_env()));
+    let _ = RESOLVING.try_with(|r| r.set(false));
+    Some(c)
 }
 
 /// The process configuration (resolved on first use).
 pub fn config() -> Config {
-    resolved().read().unwrap_or_else(|e| e.into_inner()).clone()
+    match resolved() {
+        Some(c) => c.read().unwrap_or_else(|e| e.into_inner()).clone(),
+        None => Config { on_report: OnReport::Off, ..Config::new() },
+    }
 }
 
 fn update(f: impl FnOnce(&mut Config)) {
-    let mut c = resolved().write().unwrap_or_else(|e| e.into_inner());
-    f(&mut c);
-    MODE.store(encode(c.on_report), Ordering::Relaxed);
+    if let Some(c) = resolved() {
+        let mut c = c.write().unwrap_or_else(|e| e.into_inner());
+        f(&mut c);
+        MODE.store(encode(c.on_report), Ordering::Relaxed);
+    }
 }
 
 /// The folder report files go to.
 pub fn report_dir() -> PathBuf {
-    resolved().read().unwrap_or_else(|e| e.into_inner()).report_dir.clone()
+    match resolved() {
+        Some(c) => c.read().unwrap_or_else(|e| e.into_inner()).report_dir.clone(),
+        None => Config::new().report_dir,
+    }
 }
 
 /// Sends report files to `dir` from now on (e.g. a command-line `--report-dir`); a relative
@@ -261,7 +283,8 @@ pub fn on_report() -> OnReport {
 
 #[cold]
 fn on_report_slow() -> OnReport {
-    let m = resolved().read().unwrap_or_else(|e| e.into_inner()).on_report;
+    let Some(c) = resolved() else { return OnReport::Off };
+    let m = c.read().unwrap_or_else(|e| e.into_inner()).on_report;
     let _ = MODE.compare_exchange(0, encode(m), Ordering::Relaxed, Ordering::Relaxed);
     m
 }

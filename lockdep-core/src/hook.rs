@@ -114,6 +114,31 @@ impl Refused {
     }
 }
 
+#[cfg(not(feature = "off"))]
+thread_local! {
+    /// Set while this thread is inside the validator's slow paths: a lock taken from there
+    /// (a lock in a `#[global_allocator]`, say, when the validator allocates) is not tracked,
+    /// so the tracer never re-enters itself.
+    static BUSY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` as the validator's slow path; `None` (and `f` is not run) when this thread is in
+/// one already, or is being torn down past its thread-locals.
+#[cfg(not(feature = "off"))]
+fn guarded<R>(f: impl FnOnce() -> R) -> Option<R> {
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            let _ = BUSY.try_with(|b| b.set(false));
+        }
+    }
+    if BUSY.try_with(|b| b.replace(true)).unwrap_or(true) {
+        return None;
+    }
+    let _leave = Leave;
+    Some(f())
+}
+
 /// Whether validation is on right now.
 #[cfg(not(feature = "off"))]
 #[inline]
@@ -151,7 +176,13 @@ pub(crate) fn acquire(
         if !validating() {
             return Ok(false);
         }
-        let id = class.id();
+        let id = match class.class.cached() {
+            Some(id) => id,
+            None => match guarded(|| class.id()) {
+                Some(id) => id,
+                None => return Ok(false),
+            },
+        };
         // The site goes down as a thin pointer: a `SiteRef` built here would be stored in two
         // halves and re-read whole (a store-forwarding stall on every acquisition).
         if global::acquire_seen(instance, id, subclass, mode, trylock, site) {
@@ -211,7 +242,7 @@ pub(crate) fn locked_by_try(
 #[inline(never)]
 fn acquire_slow(req: AcquireReq) -> Result<bool, Refused> {
     let refuse = sink::panics_now();
-    let got = global::acquire(req, refuse);
+    let Some(got) = guarded(|| global::acquire(req, refuse)) else { return Ok(false) };
     if got.reports.is_empty() {
         return Ok(got.tracked);
     }
@@ -280,7 +311,9 @@ pub(crate) fn release(class: &LockClass, instance: usize) {
 #[cold]
 #[inline(never)]
 fn release_slow(class: &LockClass, instance: usize, site: SiteRef) {
-    raise(global::release(instance, class.id(), site));
+    if let Some(reports) = guarded(|| global::release(instance, class.id(), site)) {
+        raise(reports);
+    }
 }
 
 /// An annotated release of a home-made lock.

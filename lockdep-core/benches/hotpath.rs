@@ -4,16 +4,22 @@
 //! ```text
 //! cargo bench -p lockdep-core --bench hotpath                  # validation on
 //! cargo bench -p lockdep-core --bench hotpath --features off   # tracing compiled out
+//! cargo bench -p lockdep-core --bench hotpath -- --instructions  # + callgrind counts
 //! ```
 //!
 //! Harness: every measurement times a loop of many iterations (calibrated to about
 //! `LOCKDEP_BENCH_MS` milliseconds, default 15); each round measures every variant once per
-//! case, in turn; the table shows the median of `LOCKDEP_BENCH_ROUNDS` rounds (default 9).
-//! Then first-sight validation on a 10,000-class / 100,000-edge graph and memory over 10^8
+//! case, in turn; the tables show min / median / max of `LOCKDEP_BENCH_ROUNDS` rounds
+//! (default 9), and the ratios are computed from the medians (and the minima) of this run.
+//! The load average (`/proc/loadavg`) and the CPU steal time (`/proc/stat`) are printed
+//! before and after: wall-clock figures from a run with load above 0.5 are noisy.
+//! `--instructions` also counts instructions per operation under `valgrind --tool=callgrind`
+//! (repeatable on a loaded machine). Then the scaling groups (held depth, threads, classes),
+//! first-sight validation on a 10,000-class / 100,000-edge graph and memory over 10^8
 //! acquisitions. See `lockdep-core/BENCHMARKS.md`.
 
 use std::hint::black_box;
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, Barrier, Mutex as StdMutex};
 use std::time::{Duration, Instant};
 
 use lockdep_core::trace::{Event, Op, Replay};
@@ -24,8 +30,12 @@ trait Variant: Send + Sync + Sized + 'static {
     const NAME: &'static str;
     /// Four locks of four distinct classes (the same four classes on every call).
     fn set() -> [Self; 4];
+    /// A lock of class number `i` (the same class for the same `i` on every call).
+    fn of_class(i: usize) -> Self;
     fn lock_unlock(&self);
     fn nest4(s: &[Self; 4]);
+    /// Runs `f` while holding this lock.
+    fn hold(&self, f: &mut dyn FnMut());
 }
 
 static KEYS: [LockClassKey; 4] = [
@@ -34,6 +44,18 @@ static KEYS: [LockClassKey; 4] = [
     LockClassKey::new("bench_c"),
     LockClassKey::new("bench_d"),
 ];
+
+/// Leaked keys for the scaling groups, made on first use: class `i` is always `KEYS_N[i]`.
+static KEYS_N: StdMutex<Vec<&'static LockClassKey>> = StdMutex::new(Vec::new());
+
+fn key_n(i: usize) -> &'static LockClassKey {
+    let mut k = KEYS_N.lock().unwrap();
+    while k.len() <= i {
+        let name: &'static str = Box::leak(format!("bench_n{}", k.len()).into_boxed_str());
+        k.push(Box::leak(Box::new(LockClassKey::new(name))));
+    }
+    k[i]
+}
 
 struct Ours(lockdep_core::Mutex<u64>);
 struct Std(std::sync::Mutex<u64>);
@@ -45,6 +67,9 @@ impl Variant for Ours {
     fn set() -> [Self; 4] {
         std::array::from_fn(|i| Ours(lockdep_core::Mutex::with_key(0, &KEYS[i])))
     }
+    fn of_class(i: usize) -> Self {
+        Ours(lockdep_core::Mutex::with_key(0, key_n(i)))
+    }
     #[inline(never)]
     fn lock_unlock(&self) {
         let g = self.0.lock();
@@ -57,6 +82,11 @@ impl Variant for Ours {
         let c = s[2].0.lock();
         let d = s[3].0.lock();
         black_box((&*a, &*b, &*c, &*d));
+    }
+    fn hold(&self, f: &mut dyn FnMut()) {
+        let g = self.0.lock();
+        f();
+        drop(g);
     }
 }
 
@@ -65,6 +95,9 @@ impl Variant for Std {
     fn set() -> [Self; 4] {
         std::array::from_fn(|_| Std(std::sync::Mutex::new(0)))
     }
+    fn of_class(_: usize) -> Self {
+        Std(std::sync::Mutex::new(0))
+    }
     #[inline(never)]
     fn lock_unlock(&self) {
         let g = self.0.lock().unwrap();
@@ -78,12 +111,20 @@ impl Variant for Std {
         let d = s[3].0.lock().unwrap();
         black_box((&*a, &*b, &*c, &*d));
     }
+    fn hold(&self, f: &mut dyn FnMut()) {
+        let g = self.0.lock().unwrap();
+        f();
+        drop(g);
+    }
 }
 
 impl Variant for Pl {
     const NAME: &'static str = "parking_lot";
     fn set() -> [Self; 4] {
         std::array::from_fn(|_| Pl(parking_lot::Mutex::new(0)))
+    }
+    fn of_class(_: usize) -> Self {
+        Pl(parking_lot::Mutex::new(0))
     }
     #[inline(never)]
     fn lock_unlock(&self) {
@@ -98,12 +139,20 @@ impl Variant for Pl {
         let d = s[3].0.lock();
         black_box((&*a, &*b, &*c, &*d));
     }
+    fn hold(&self, f: &mut dyn FnMut()) {
+        let g = self.0.lock();
+        f();
+        drop(g);
+    }
 }
 
 impl Variant for Tm {
     const NAME: &'static str = "tracing-mutex";
     fn set() -> [Self; 4] {
         std::array::from_fn(|_| Tm(tracing_mutex::stdsync::tracing::Mutex::new(0)))
+    }
+    fn of_class(_: usize) -> Self {
+        Tm(tracing_mutex::stdsync::tracing::Mutex::new(0))
     }
     #[inline(never)]
     fn lock_unlock(&self) {
@@ -118,24 +167,96 @@ impl Variant for Tm {
         let d = s[3].0.lock().unwrap();
         black_box((&*a, &*b, &*c, &*d));
     }
+    fn hold(&self, f: &mut dyn FnMut()) {
+        let g = self.0.lock().unwrap();
+        f();
+        drop(g);
+    }
+}
+
+/// The machine's state: load average and CPU time counters (for the steal share).
+struct Machine {
+    load: [f64; 3],
+    /// (steal ticks, all ticks) summed over CPUs, from the `cpu` line of `/proc/stat`.
+    ticks: (u64, u64),
+}
+
+impl Machine {
+    fn now() -> Machine {
+        let la = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        let mut load = [f64::NAN; 3];
+        for (l, v) in load.iter_mut().zip(la.split_whitespace()) {
+            *l = v.parse().unwrap_or(f64::NAN);
+        }
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let cpu: Vec<u64> = stat
+            .lines()
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        // user nice system idle iowait irq softirq steal guest guest_nice: guest time is
+        // already counted in user.
+        let steal = cpu.get(7).copied().unwrap_or(0);
+        let all = cpu.iter().take(8).sum();
+        Machine { load, ticks: (steal, all) }
+    }
+
+    fn print(&self, when: &str, since: Option<&Machine>) {
+        let steal = since.map(|b| {
+            let (s, a) = (self.ticks.0 - b.ticks.0, self.ticks.1 - b.ticks.1);
+            format!(", steal {s} ticks = {:.1}% of CPU time during the run", pct(s, a))
+        });
+        println!(
+            "machine {when}: load average {:.2} {:.2} {:.2} (1/5/15 min){}",
+            self.load[0],
+            self.load[1],
+            self.load[2],
+            steal.unwrap_or_default()
+        );
+        if self.load[0] > 0.5 {
+            println!(
+                "WARNING: load average {:.2} > 0.5: the machine is NOT quiet; wall-clock figures \
+                 are noisy (use --instructions for repeatable counts)",
+                self.load[0]
+            );
+        }
+    }
+}
+
+fn pct(part: u64, all: u64) -> f64 {
+    if all == 0 {
+        0.0
+    } else {
+        100.0 * part as f64 / all as f64
+    }
+}
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn target() -> Duration {
-    let ms = std::env::var("LOCKDEP_BENCH_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(15);
-    Duration::from_millis(ms)
+    Duration::from_millis(env_or("LOCKDEP_BENCH_MS", 15))
 }
 
-/// Iterations of `f` that take about `target()`.
-fn calibrate(mut f: impl FnMut(u64) -> Duration) -> u64 {
+/// Iterations of `f` that take about `target` (at least `floor`).
+fn calibrate_to(target: Duration, floor: u64, mut f: impl FnMut(u64) -> Duration) -> u64 {
     let mut n = 1_000u64;
     loop {
         let t = f(n);
         if t >= Duration::from_millis(2) || n >= 1 << 30 {
             let per = t.as_nanos() as f64 / n as f64;
-            return ((target().as_nanos() as f64 / per.max(0.1)) as u64).max(1_000);
+            return ((target.as_nanos() as f64 / per.max(0.1)) as u64).max(floor);
         }
         n *= 4;
     }
+}
+
+fn calibrate(f: impl FnMut(u64) -> Duration) -> u64 {
+    calibrate_to(target(), 1_000, f)
 }
 
 fn time_loop(n: u64, mut f: impl FnMut()) -> Duration {
@@ -144,6 +265,28 @@ fn time_loop(n: u64, mut f: impl FnMut()) -> Duration {
         f();
     }
     t.elapsed()
+}
+
+/// Min / median / max of a figure's samples.
+#[derive(Clone, Copy)]
+struct Stat {
+    min: f64,
+    med: f64,
+    max: f64,
+}
+
+impl Stat {
+    fn of(v: &[f64]) -> Stat {
+        let mut v = v.to_vec();
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        Stat { min: v[0], med: v[v.len() / 2], max: v[v.len() - 1] }
+    }
+}
+
+impl std::fmt::Display for Stat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.1} / **{:.1}** / {:.1}", self.min, self.med, self.max)
+    }
 }
 
 /// Per-variant state and samples (ns per operation).
@@ -155,6 +298,7 @@ struct Runner<V: Variant> {
     one: Vec<f64>,
     nest: Vec<f64>,
     two: Vec<f64>,
+    scaling: Vec<f64>,
 }
 
 impl<V: Variant> Runner<V> {
@@ -164,8 +308,17 @@ impl<V: Variant> Runner<V> {
         set[0].lock_unlock();
         let n_one = calibrate(|n| time_loop(n, || set[0].lock_unlock()));
         let n_nest = calibrate(|n| time_loop(n, || V::nest4(&set)));
-        let mut r = Runner { set, n_one, n_nest, n_two: 0, one: vec![], nest: vec![], two: vec![] };
-        r.n_two = calibrate(|n| Duration::from_nanos((two_threads::<V>(n) * n as f64) as u64));
+        let mut r = Runner {
+            set,
+            n_one,
+            n_nest,
+            n_two: 0,
+            one: vec![],
+            nest: vec![],
+            two: vec![],
+            scaling: vec![],
+        };
+        r.n_two = calibrate(|n| Duration::from_nanos((threads::<V>(2, n) * n as f64) as u64));
         r
     }
 
@@ -174,24 +327,30 @@ impl<V: Variant> Runner<V> {
         self.one.push(
             time_loop(self.n_one, || s[0].lock_unlock()).as_nanos() as f64 / self.n_one as f64,
         );
-        self.nest
-            .push(time_loop(self.n_nest, || V::nest4(s)).as_nanos() as f64 / self.n_nest as f64);
-        self.two.push(two_threads::<V>(self.n_two));
+        let nest = time_loop(self.n_nest, || V::nest4(s)).as_nanos() as f64 / self.n_nest as f64;
+        self.nest.push(nest);
+        let two = threads::<V>(2, self.n_two);
+        self.two.push(two);
+        // Scaling within the round: the one-thread nest just measured, against two threads.
+        self.scaling.push(2.0 * nest / two);
     }
 
     fn result(&self) -> Row {
-        let one = median(&self.one);
-        let nest = median(&self.nest);
-        let two = median(&self.two);
-        Row { name: V::NAME, one, nest, two, scaling: 2.0 * nest / two }
+        Row {
+            name: V::NAME,
+            one: Stat::of(&self.one),
+            nest: Stat::of(&self.nest),
+            two: Stat::of(&self.two),
+            scaling: Stat::of(&self.scaling),
+        }
     }
 }
 
-/// Two threads, each nesting its own four locks (same classes) `n` times; ns per nest per
-/// thread (wall time of the slower thread / n).
-fn two_threads<V: Variant>(n: u64) -> f64 {
-    let barrier = Arc::new(Barrier::new(2));
-    let hs: Vec<_> = (0..2)
+/// `k` threads, each nesting its own four locks (same classes) `n` times; ns per nest per
+/// thread (wall time of the slowest thread / n).
+fn threads<V: Variant>(k: usize, n: u64) -> f64 {
+    let barrier = Arc::new(Barrier::new(k));
+    let hs: Vec<_> = (0..k)
         .map(|_| {
             let barrier = barrier.clone();
             std::thread::spawn(move || {
@@ -207,17 +366,193 @@ fn two_threads<V: Variant>(n: u64) -> f64 {
 }
 
 fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
+    Stat::of(v).med
 }
 
 struct Row {
     name: &'static str,
-    one: f64,
-    nest: f64,
-    two: f64,
-    scaling: f64,
+    one: Stat,
+    nest: Stat,
+    two: Stat,
+    scaling: Stat,
+}
+
+/// Per-acquisition cost at held depth `d`: `d - 1` locks of distinct classes held, then
+/// lock + unlock of a `d`-th (ns per lock + unlock).
+fn depth_case<V: Variant>(d: usize, rounds: usize) -> Stat {
+    let locks: Vec<V> = (0..d).map(|i| V::of_class(100 + i)).collect();
+    let (last, outer) = locks.split_last().unwrap();
+    let mut samples = Vec::new();
+    hold_all(outer, &mut || {
+        last.lock_unlock(); // warm: the chain is seen
+        let n = calibrate_to(target() / 3, 1_000, |n| time_loop(n, || last.lock_unlock()));
+        for _ in 0..rounds {
+            samples.push(time_loop(n, || last.lock_unlock()).as_nanos() as f64 / n as f64);
+        }
+    });
+    Stat::of(&samples)
+}
+
+fn hold_all<V: Variant>(locks: &[V], f: &mut dyn FnMut()) {
+    match locks.split_first() {
+        None => f(),
+        Some((first, rest)) => first.hold(&mut || hold_all(rest, f)),
+    }
+}
+
+/// Seen-chain cost with `classes` classes in use: one lock per class, each taken once
+/// before timing (so each class's one-lock chain is in the chain cache), then lock + unlock
+/// of every lock in turn (ns per lock + unlock). The class indices from `base` on.
+fn classes_case<V: Variant>(base: usize, classes: usize, rounds: usize) -> Stat {
+    let locks: Vec<V> = (0..classes).map(|i| V::of_class(base + i)).collect();
+    for l in &locks {
+        l.lock_unlock();
+    }
+    let pass = |n: u64| {
+        let t = Instant::now();
+        let mut left = n;
+        'outer: loop {
+            for l in &locks {
+                if left == 0 {
+                    break 'outer;
+                }
+                l.lock_unlock();
+                left -= 1;
+            }
+        }
+        t.elapsed()
+    };
+    let n = calibrate_to(target() / 3, classes as u64, pass);
+    let samples: Vec<f64> = (0..rounds).map(|_| pass(n).as_nanos() as f64 / n as f64).collect();
+    Stat::of(&samples)
+}
+
+/// The scaling groups: ours against parking_lot, interleaved.
+fn scaling_groups(rounds: usize) {
+    println!();
+    println!("### Held depth: per-acquisition cost (ns per lock + unlock at depth d)");
+    println!();
+    println!("| depth | ours min / med / max | parking_lot min / med / max | ours/parking_lot |");
+    println!("|---|---|---|---|");
+    for d in [1, 2, 4, 8, 16, 32] {
+        let o = depth_case::<Ours>(d, rounds);
+        let p = depth_case::<Pl>(d, rounds);
+        println!("| {d} | {o} | {p} | {:.2} |", o.med / p.med);
+    }
+    println!();
+    println!("### Threads on disjoint locks (ns per 4-nest per thread; throughput vs 1 thread)");
+    println!();
+    println!(
+        "| threads | ours min / med / max | parking_lot min / med / max | ours/parking_lot | \
+         ours scaling | parking_lot scaling |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let n1o = calibrate_to(target() / 3, 1_000, |n| {
+        Duration::from_nanos((threads::<Ours>(1, n) * n as f64) as u64)
+    });
+    let n1p = calibrate_to(target() / 3, 1_000, |n| {
+        Duration::from_nanos((threads::<Pl>(1, n) * n as f64) as u64)
+    });
+    let (mut base_o, mut base_p) = (0.0, 0.0);
+    for k in [1usize, 2, 4, 8] {
+        let mut so = Vec::new();
+        let mut sp = Vec::new();
+        for _ in 0..rounds {
+            so.push(threads::<Ours>(k, n1o));
+            sp.push(threads::<Pl>(k, n1p));
+        }
+        let (o, p) = (Stat::of(&so), Stat::of(&sp));
+        if k == 1 {
+            (base_o, base_p) = (o.med, p.med);
+        }
+        // Throughput of k threads over one thread's: k * t1 / tk.
+        println!(
+            "| {k} | {o} | {p} | {:.2} | {:.2} | {:.2} |",
+            o.med / p.med,
+            k as f64 * base_o / o.med,
+            k as f64 * base_p / p.med
+        );
+    }
+    println!();
+    println!("### Classes in use: seen-chain cost (ns per lock + unlock, every class in turn)");
+    println!();
+    println!("| classes | ours min / med / max | parking_lot min / med / max | ours/parking_lot |");
+    println!("|---|---|---|---|");
+    let mut base = 1_000;
+    for c in [10usize, 100, 1_000, 10_000, 100_000] {
+        let o = classes_case::<Ours>(base, c, rounds);
+        let p = classes_case::<Pl>(base, c, rounds);
+        base += c;
+        println!("| {c} | {o} | {p} | {:.2} |", o.med / p.med);
+    }
+}
+
+/// `--count CASE VARIANT N`: runs N iterations of one case of one variant after a warm-up,
+/// and nothing else (the process `--instructions` runs under callgrind).
+fn count_mode(case: &str, variant: &str, n: u64) {
+    fn run<V: Variant>(case: &str, n: u64) {
+        let set = V::set();
+        V::nest4(&set);
+        set[0].lock_unlock();
+        match case {
+            "one" => (0..n).for_each(|_| set[0].lock_unlock()),
+            "nest4" => (0..n).for_each(|_| V::nest4(&set)),
+            _ => panic!("unknown case {case:?} (one | nest4)"),
+        }
+    }
+    match variant {
+        "ours" => run::<Ours>(case, n),
+        "std" => run::<Std>(case, n),
+        "parking_lot" => run::<Pl>(case, n),
+        "tracing-mutex" => run::<Tm>(case, n),
+        _ => panic!("unknown variant {variant:?}"),
+    }
+}
+
+/// Instructions of `--count CASE VARIANT n` under callgrind (whole process).
+fn callgrind(case: &str, variant: &str, n: u64) -> Option<u64> {
+    let exe = std::env::current_exe().ok()?;
+    let out = std::process::Command::new("valgrind")
+        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .arg(exe)
+        .args(["--count", case, variant, &n.to_string()])
+        .output()
+        .ok()?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err.lines().find(|l| l.contains("Collected :"))?;
+    line.rsplit(':').next()?.trim().parse().ok()
+}
+
+/// Instructions per operation: the difference between two runs of different lengths, so
+/// start-up and warm-up cancel out.
+fn instructions() {
+    const N1: u64 = 20_000;
+    const N2: u64 = 120_000;
+    println!();
+    println!(
+        "### Instructions per operation (valgrind --tool=callgrind, ({N2} - {N1}) iterations; \
+         load-independent)"
+    );
+    println!();
+    println!("| variant | 1 lock + unlock | 4-nest | per lock + unlock in the 4-nest |");
+    println!("|---|---|---|---|");
+    let variants = [Ours::NAME, "std", "parking_lot", "tracing-mutex"];
+    for (i, v) in ["ours", "std", "parking_lot", "tracing-mutex"].iter().enumerate() {
+        let per = |case: &str| -> Option<f64> {
+            let a = callgrind(case, v, N1)?;
+            let b = callgrind(case, v, N2)?;
+            Some((b as f64 - a as f64) / (N2 - N1) as f64)
+        };
+        match (per("one"), per("nest4")) {
+            (Some(one), Some(nest)) => {
+                println!("| {} | {one:.1} | {nest:.1} | {:.1} |", variants[i], nest / 4.0)
+            }
+            _ => {
+                println!("(valgrind not available or failed: no instruction counts)");
+                return;
+            }
+        }
+    }
 }
 
 fn rss_kib() -> u64 {
@@ -404,15 +739,21 @@ fn memory(acquisitions: u64) -> (u64, u64, usize, usize, f64) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--count") {
+        let n = args.get(i + 3).and_then(|v| v.parse().ok()).expect("--count CASE VARIANT N");
+        count_mode(&args[i + 1], &args[i + 2], n);
+        return;
+    }
     let only = |name: &str| !args.iter().any(|a| *a == format!("--skip-{name}"));
-    let rounds =
-        std::env::var("LOCKDEP_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(9);
+    let rounds = env_or("LOCKDEP_BENCH_ROUNDS", 9) as usize;
+    let before = Machine::now();
     println!(
         "lockdep-core hot-path bench: {} rounds, ~{} ms per measurement, on_report={:?}",
         rounds,
         target().as_millis(),
         lockdep_core::on_report()
     );
+    before.print("before", None);
     let mut ours = Runner::<Ours>::new();
     let mut std_ = Runner::<Std>::new();
     let mut pl = Runner::<Pl>::new();
@@ -425,40 +766,54 @@ fn main() {
     }
     let rows = [ours.result(), std_.result(), pl.result(), tm.result()];
     println!();
+    println!("ns, min / **median** / max of {rounds} rounds");
+    println!();
     println!(
         "| variant | 1 lock (ns) | 4-nest (ns) | 2 threads, per nest per thread (ns) | scaling |"
     );
     println!("|---|---|---|---|---|");
     for r in &rows {
-        println!("| {} | {:.1} | {:.1} | {:.1} | {:.2} |", r.name, r.one, r.nest, r.two, r.scaling);
+        println!(
+            "| {} | {} | {} | {} | {:.2} / **{:.2}** / {:.2} |",
+            r.name, r.one, r.nest, r.two, r.scaling.min, r.scaling.med, r.scaling.max
+        );
     }
     let (o, s, p, t) = (&rows[0], &rows[1], &rows[2], &rows[3]);
     println!();
+    println!("ratios of the medians (of the minima in brackets)");
+    println!();
     println!("| ratio | 1 lock | 4-nest | 2 threads | scaling |");
     println!("|---|---|---|---|---|");
+    let r = |a: Stat, b: Stat| format!("{:.2} ({:.2})", a.med / b.med, a.min / b.min);
     println!(
-        "| {0}/std | {1:.2} | {2:.2} | {3:.2} | {4:.0}% of std's |",
+        "| {0}/std | {1} | {2} | {3} | {4:.0}% of std's |",
         o.name,
-        o.one / s.one,
-        o.nest / s.nest,
-        o.two / s.two,
-        100.0 * o.scaling / s.scaling
+        r(o.one, s.one),
+        r(o.nest, s.nest),
+        r(o.two, s.two),
+        100.0 * o.scaling.med / s.scaling.med
     );
     println!(
-        "| {0}/parking_lot | {1:.2} | {2:.2} | {3:.2} | {4:.0}% of parking_lot's |",
+        "| {0}/parking_lot | {1} | {2} | {3} | {4:.0}% of parking_lot's |",
         o.name,
-        o.one / p.one,
-        o.nest / p.nest,
-        o.two / p.two,
-        100.0 * o.scaling / p.scaling
+        r(o.one, p.one),
+        r(o.nest, p.nest),
+        r(o.two, p.two),
+        100.0 * o.scaling.med / p.scaling.med
     );
     println!(
-        "| tracing-mutex/{0} | {1:.2} | {2:.2} | {3:.2} | |",
+        "| tracing-mutex/{0} | {1} | {2} | {3} | |",
         o.name,
-        t.one / o.one,
-        t.nest / o.nest,
-        t.two / o.two
+        r(t.one, o.one),
+        r(t.nest, o.nest),
+        r(t.two, o.two)
     );
+    if args.iter().any(|a| a == "--instructions") {
+        instructions();
+    }
+    if only("scaling") {
+        scaling_groups(rounds.clamp(1, 5));
+    }
     if cfg!(not(feature = "off")) {
         println!();
         if only("first-sight") {
@@ -487,4 +842,6 @@ fn main() {
             );
         }
     }
+    println!();
+    Machine::now().print("after", Some(&before));
 }

@@ -125,13 +125,6 @@ impl ClassRef {
         ClassRef { source: Source::Key(key), wait, cached: AtomicU32::new(0) }
     }
 
-    fn cache(&self) -> &AtomicU32 {
-        match self.source {
-            Source::Site(_) => &self.cached,
-            Source::Key(k) => &k.cached,
-        }
-    }
-
     pub fn desc(&self) -> ClassDesc {
         match self.source {
             Source::Site(loc) => ClassDesc {
@@ -148,22 +141,39 @@ impl ClassRef {
     /// The class id if it was registered already (one atomic load).
     #[inline]
     pub fn cached(&self) -> Option<ClassId> {
-        match self.cache().load(Ordering::Acquire) {
+        match self.cached.load(Ordering::Acquire) {
             0 => None,
             c => Some(ClassId(c - 1)),
         }
     }
 
     /// The class id, registering the class with `register` on first use (the id is cached
-    /// in the lock, or in its key, for one validator: the process-wide one).
-    #[inline]
+    /// in the lock, and in its key, for one validator: the process-wide one). Once resolved,
+    /// one load from the lock itself, whatever the source.
+    #[inline(always)]
     pub fn resolve(&self, register: impl FnOnce(ClassDesc) -> ClassId) -> ClassId {
-        let c = self.cache().load(Ordering::Acquire);
+        let c = self.cached.load(Ordering::Acquire);
         if c != 0 {
             return ClassId(c - 1);
         }
-        let id = register(self.desc());
-        self.cache().store(id.0 + 1, Ordering::Release);
+        self.resolve_slow(register)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn resolve_slow(&self, register: impl FnOnce(ClassDesc) -> ClassId) -> ClassId {
+        let id = match self.source {
+            Source::Site(_) => register(self.desc()),
+            Source::Key(k) => match k.cached.load(Ordering::Acquire) {
+                0 => {
+                    let id = register(self.desc());
+                    k.cached.store(id.0 + 1, Ordering::Release);
+                    id
+                }
+                c => ClassId(c - 1),
+            },
+        };
+        self.cached.store(id.0 + 1, Ordering::Release);
         id
     }
 

@@ -8,8 +8,10 @@
 
 use crate::{recorder, sink, stacks, validator::Validator};
 
-/// Gives the validator whose locks the handlers take (the process-wide one), if made yet.
-static TARGET: std::sync::OnceLock<fn() -> Option<&'static Validator>> = std::sync::OnceLock::new();
+/// Gives the validator whose locks the handlers take (the process-wide one; made now if it
+/// was not yet, or waited for if another thread is making it: a child must not inherit a
+/// half-made validator).
+static TARGET: std::sync::OnceLock<fn() -> &'static Validator> = std::sync::OnceLock::new();
 
 /// The validator whose lock `prepare` took (none when it was not made yet).
 static TAKEN: std::sync::atomic::AtomicPtr<Validator> =
@@ -20,7 +22,7 @@ extern "C" fn prepare() {
     if let Some(out) = recorder::out_lock() {
         out.fork_prepare();
     }
-    if let Some(v) = TARGET.get().and_then(|f| f()) {
+    if let Some(v) = TARGET.get().map(|f| f()) {
         v.state_lock().fork_prepare();
         TAKEN.store(v as *const Validator as *mut Validator, std::sync::atomic::Ordering::SeqCst);
     }
@@ -58,9 +60,9 @@ extern "C" fn child() {
     }
 }
 
-/// Installs the handlers (once per process) for the validator `existing` gives.
-pub(crate) fn install(existing: fn() -> Option<&'static Validator>) {
-    if TARGET.set(existing).is_ok() {
+/// Installs the handlers (once per process) for the validator `validator` gives.
+pub(crate) fn install(validator: fn() -> &'static Validator) {
+    if TARGET.set(validator).is_ok() {
         // SAFETY: the handlers are `extern "C"` functions that live for the whole process.
         let rc = unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
         if rc != 0 {

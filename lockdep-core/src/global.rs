@@ -5,7 +5,7 @@
 //! panic. The hook layer ([`crate::hook`]) hands the reports to the sink after the stack's
 //! borrow has ended.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, UnsafeCell};
 use std::sync::{Arc, OnceLock};
 
 use crate::class::{ClassDesc, ClassId};
@@ -45,9 +45,30 @@ fn force_slow() -> bool {
     FORCE_SLOW.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// This thread's state on the hot path, in one thread-local so an acquisition touches
+/// thread-local storage once: the held stack, its re-entrancy flag and whether the thread's
+/// exit check is armed.
+///
+/// # Invariants
+/// A `&mut` to `stack` exists only while `busy` is set (taken by [`with_stack`]), or inside
+/// [`acquire_seen`] / [`release_top`] while `busy` is clear, which call nothing that could
+/// reach this thread-local again. So no two references to the stack are ever live at once.
+struct Local {
+    busy: Cell<bool>,
+    armed: Cell<bool>,
+    stack: UnsafeCell<HeldStack>,
+}
+
 thread_local! {
-    // No destructor: usable while the thread's other thread-locals are torn down.
-    static STACK: RefCell<HeldStack> = const { RefCell::new(HeldStack::new()) };
+    // Const-initialised and no destructor: no lazy-init check on access, and usable while the
+    // thread's other thread-locals are torn down.
+    static LOCAL: Local = const {
+        Local {
+            busy: Cell::new(false),
+            armed: Cell::new(false),
+            stack: UnsafeCell::new(HeldStack::new()),
+        }
+    };
     static NAME: RefCell<Option<Arc<str>>> = const { RefCell::new(None) };
 }
 
@@ -80,17 +101,36 @@ pub(crate) fn thread_name() -> Arc<str> {
     .unwrap_or_else(|_| "<exiting thread>".into())
 }
 
+/// Clears the re-entrancy flag when a [`with_stack`] section ends (also by unwinding).
+struct Unbusy<'a>(&'a Cell<bool>);
+
+impl Drop for Unbusy<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
+}
+
 /// Runs `f` on this thread's stack; `None` when re-entered or the thread-local is gone.
 #[inline]
 fn with_stack<R>(f: impl FnOnce(&mut HeldStack) -> R) -> Option<R> {
-    STACK.try_with(|s| s.try_borrow_mut().ok().map(|mut s| f(&mut s))).ok().flatten()
+    LOCAL
+        .try_with(|l| {
+            if l.busy.replace(true) {
+                return None;
+            }
+            let _unbusy = Unbusy(&l.busy);
+            // SAFETY: `busy` was clear and is now set: no other reference to the stack is
+            // live, and none is made until `_unbusy` clears it (see `Local`'s invariants).
+            Some(f(unsafe { &mut *l.stack.get() }))
+        })
+        .ok()
+        .flatten()
 }
 
 thread_local! {
     /// Set once this thread went past the held-lock depth limit (and that was reported):
     /// deeper acquisitions are then simply not tracked, until the stack empties.
     static OVERFLOWED: Cell<bool> = const { Cell::new(false) };
-    static EXIT_GUARD_ARMED: Cell<bool> = const { Cell::new(false) };
     static EXIT_GUARD: ExitGuard = ExitGuard { name: thread_name() };
 }
 
@@ -111,15 +151,15 @@ impl Drop for ExitGuard {
 /// Registers the thread-exit check once per thread (on its first outermost acquisition).
 #[cold]
 fn arm_once() {
-    let _ = EXIT_GUARD_ARMED.try_with(|a| {
-        a.set(true);
+    let _ = LOCAL.try_with(|l| {
+        l.armed.set(true);
         let _ = EXIT_GUARD.try_with(|_| ());
     });
 }
 
 #[inline]
 fn arm_exit_guard() {
-    if !EXIT_GUARD_ARMED.try_with(|a| a.get()).unwrap_or(true) {
+    if !LOCAL.try_with(|l| l.armed.get()).unwrap_or(true) {
         arm_once();
     }
 }
@@ -129,7 +169,7 @@ fn arm_exit_guard() {
 #[ctor::ctor]
 fn startup() {
     let c = config::config();
-    crate::fork::install(existing);
+    crate::fork::install(validator);
     crate::recorder::init(c.trace.as_deref());
     if crate::recorder::enabled() || c.backtrace == config::Backtrace::Always {
         FORCE_SLOW.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -188,10 +228,20 @@ pub(crate) fn acquire(req: AcquireReq, refuse: bool) -> Acquired {
     r.unwrap_or(Acquired { tracked: false, reports: Vec::new() })
 }
 
+/// This thread's [`Local`], without a closure on the hot path (a closure passed to
+/// `try_with` is compiled as an out-of-line call with its captures spilled to the stack).
+/// `None` only if the thread-local were gone, which a const-initialised thread-local
+/// without destructor never is.
+#[inline(always)]
+fn local() -> Option<*const Local> {
+    LOCAL.try_with(|l| l as *const Local).ok()
+}
+
 /// The hot path of an acquisition: a chain seen before, recording off, the thread's exit
 /// check armed. Takes scalars rather than an [`AcquireReq`] so nothing is spilled and
-/// re-read. Returns false when not handled here: the caller then takes [`acquire`].
-#[inline]
+/// re-read; one thread-local access, no borrow flag written. Returns false when not handled
+/// here: the caller then takes [`acquire`].
+#[inline(always)]
 pub(crate) fn acquire_seen(
     instance: usize,
     class: ClassId,
@@ -203,38 +253,35 @@ pub(crate) fn acquire_seen(
     if force_slow() {
         return false;
     }
-    STACK
-        .try_with(|s| match s.try_borrow_mut() {
-            Ok(mut s) => {
-                (s.len() != 0 || EXIT_GUARD_ARMED.try_with(|a| a.get()).unwrap_or(false))
-                    && VALIDATOR.acquire_seen(
-                        &mut s,
-                        instance,
-                        class,
-                        subclass,
-                        mode,
-                        trylock,
-                        SiteRef::Static(site),
-                    )
-            }
-            Err(_) => false,
-        })
-        .unwrap_or(false)
+    let v: &Validator = &VALIDATOR;
+    let Some(l) = local() else { return false };
+    // SAFETY: the pointer is this thread's `LOCAL`, which has no destructor and lives as
+    // long as the thread, so it is valid for this call.
+    let l = unsafe { &*l };
+    if l.busy.get() {
+        return false;
+    }
+    // SAFETY: `busy` is clear, so no other reference to the stack is live; this one ends
+    // before we return, and `Validator::acquire_seen` (a hash, a lock-free probe and a push)
+    // cannot reach this thread-local again.
+    let s = unsafe { &mut *l.stack.get() };
+    (s.len() != 0 || l.armed.get())
+        && v.acquire_seen(s, instance, class, subclass, mode, trylock, SiteRef::Static(site))
 }
 
 /// The hot path of a release: the lock is the top of the held stack (LIFO release), recording
 /// off. Returns false when not handled here: the caller then takes [`release`].
-#[inline]
+#[inline(always)]
 pub(crate) fn release_top(instance: usize) -> bool {
     if force_slow() {
         return false;
     }
-    STACK
-        .try_with(|s| match s.try_borrow_mut() {
-            Ok(mut s) => s.pop_if_top(instance),
-            Err(_) => false,
-        })
-        .unwrap_or(false)
+    let Some(l) = local() else { return false };
+    // SAFETY: as in `acquire_seen`: this thread's `LOCAL`, valid for this call.
+    let l = unsafe { &*l };
+    // SAFETY: `busy` is clear, so no other reference to the stack is live; this one lives
+    // for one `pop_if_top`, which calls nothing.
+    !l.busy.get() && unsafe { &mut *l.stack.get() }.pop_if_top(instance)
 }
 
 /// Runs `f` on this thread's held stack (read-only); `None` when re-entered.
@@ -305,5 +352,5 @@ pub(crate) fn held_at_exit() -> Vec<Report> {
 
 /// Number of locks the current thread holds, as the validator sees them.
 pub(crate) fn held_count() -> usize {
-    STACK.try_with(|s| s.try_borrow().map(|s| s.len()).unwrap_or(0)).unwrap_or(0)
+    with_stack(|s| s.len()).unwrap_or(0)
 }

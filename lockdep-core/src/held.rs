@@ -41,23 +41,23 @@ const EMPTY: HeldLock = HeldLock {
 };
 
 /// A thread's held locks, outermost first.
+///
+/// # Invariants
+/// `len <= MAX_DEPTH`: every entry index below `len` is in bounds.
 #[derive(Clone, Copy)]
 pub(crate) struct HeldStack {
     entries: [HeldLock; MAX_DEPTH],
     len: usize,
 }
 
-#[inline]
-fn mix(mut x: u64) -> u64 {
-    x ^= x >> 30;
-    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x ^= x >> 27;
-    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
-}
-
 /// Chain key of `prev` extended by one acquisition. Never 0.
-#[inline]
+///
+/// One multiply per link: the previous key, rotated, is xored with the link's word (class,
+/// subclass, mode and flags), then put through xorshift-multiply-xorshift. Each of those
+/// steps is a bijection, so for one `prev` two different links (subclass below 2^28) never
+/// give the same key; across prefixes a collision needs two keys whose difference is a
+/// link-word difference, which the multiply makes as unlikely as for a random 64-bit value.
+#[inline(always)]
 pub(crate) fn chain_key(
     prev: u64,
     class: ClassId,
@@ -72,11 +72,12 @@ pub(crate) fn chain_key(
         Mode::RecursiveRead => 2,
         Mode::Downgraded => 3,
     };
-    // Class and subclass whole in one word (no subclass aliases another); the mode and flags
-    // go in after the word's mix.
-    let word = (class.0 as u64) | ((subclass as u64) << 32);
+    // Class and subclass whole in one word; the mode and flags in its top four bits.
     let flags = m | ((trylock as u64) << 2) | ((nested as u64) << 3);
-    let k = mix(prev.rotate_left(17) ^ mix(word ^ 0x5851_f42d_4c95_7f2d) ^ flags);
+    let word = (class.0 as u64) ^ ((subclass as u64) << 32) ^ (flags << 60);
+    let x = prev.rotate_left(29) ^ word;
+    let x = (x ^ (x >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let k = x ^ (x >> 29);
     if k == 0 {
         1
     } else {
@@ -105,12 +106,13 @@ impl HeldStack {
     }
 
     /// Chain key of the whole stack (0 when empty).
-    #[inline]
+    #[inline(always)]
     pub fn top_key(&self) -> u64 {
         if self.len == 0 {
             0
         } else {
-            self.entries[self.len - 1].chain_key
+            // SAFETY: 0 < len <= MAX_DEPTH (the type's invariant).
+            unsafe { self.entries.get_unchecked(self.len - 1) }.chain_key
         }
     }
 
@@ -121,6 +123,19 @@ impl HeldStack {
         self.len += 1;
     }
 
+    /// Pushes `e` unless the stack is full; returns whether it did.
+    #[inline(always)]
+    pub fn try_push(&mut self, e: HeldLock) -> bool {
+        match self.entries.get_mut(self.len) {
+            Some(slot) => {
+                *slot = e;
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Index of the most recent entry for `instance`.
     #[inline]
     pub fn find(&self, instance: usize) -> Option<usize> {
@@ -128,9 +143,14 @@ impl HeldStack {
     }
 
     /// Pops the top entry if it is `instance` (the usual, LIFO release); O(1).
-    #[inline]
+    #[inline(always)]
     pub fn pop_if_top(&mut self, instance: usize) -> bool {
-        if self.len != 0 && self.entries[self.len - 1].instance == instance {
+        if self.len == 0 {
+            return false;
+        }
+        // SAFETY: 0 < len <= MAX_DEPTH (the type's invariant).
+        let top = unsafe { self.entries.get_unchecked(self.len - 1) };
+        if top.instance == instance {
             self.len -= 1;
             true
         } else {
@@ -206,6 +226,42 @@ mod tests {
         let fresh = entry(3, 3, a.chain_key);
         assert_eq!(s.len(), 2);
         assert_eq!(s.top_key(), fresh.chain_key);
+    }
+
+    #[test]
+    fn no_collisions_among_short_chains() {
+        // Every chain of up to three links over 48 classes x 2 subclasses x 4 modes x trylock
+        // (768 links): all 768 + 768^2 chains of one and two links, and 48 x 48 x 768 of three, all
+        // distinct and never 0.
+        let links: Vec<(u32, u32, Mode, bool)> = (0..48u32)
+            .flat_map(|c| (0..2u32).map(move |s| (c, s)))
+            .flat_map(|(c, s)| {
+                [Mode::Write, Mode::Read, Mode::RecursiveRead, Mode::Downgraded]
+                    .into_iter()
+                    .flat_map(move |m| [(c, s, m, false), (c, s, m, true)])
+            })
+            .collect();
+        let key = |prev: u64, l: &(u32, u32, Mode, bool)| {
+            chain_key(prev, ClassId(l.0), l.1, l.2, l.3, false)
+        };
+        let mut seen = std::collections::HashSet::new();
+        for a in &links {
+            let ka = key(0, a);
+            assert!(ka != 0 && seen.insert(ka));
+            for b in &links {
+                let kb = key(ka, b);
+                assert!(kb != 0 && seen.insert(kb));
+            }
+        }
+        for a in links.iter().step_by(16) {
+            for b in links.iter().step_by(16) {
+                let kb = key(key(0, a), b);
+                for c in &links {
+                    let kc = key(kb, c);
+                    assert!(kc != 0 && seen.insert(kc));
+                }
+            }
+        }
     }
 
     #[test]

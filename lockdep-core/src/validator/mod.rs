@@ -172,7 +172,7 @@ impl Validator {
     /// Fast path: pushes the acquisition if its chain was seen before and returns true. One
     /// hash, one lock-free probe, one push: no lock, no allocation, no shared write.
     #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[inline(always)]
     pub(crate) fn acquire_seen(
         &self,
         stack: &mut HeldStack,
@@ -183,25 +183,20 @@ impl Validator {
         trylock: bool,
         site: SiteRef,
     ) -> bool {
-        if stack.is_full() {
-            return false;
-        }
         let key = chain_key(stack.top_key(), class, subclass, mode, trylock, false);
-        if !self.cache.contains(key) {
-            return false;
-        }
-        stack.push(HeldLock {
-            instance,
-            class,
-            subclass,
-            mode,
-            trylock,
-            nested: false,
-            site,
-            trace: 0,
-            chain_key: key,
-        });
-        true
+        // A full stack fails the push: the slow path reports it.
+        self.cache.contains(key)
+            && stack.try_push(HeldLock {
+                instance,
+                class,
+                subclass,
+                mode,
+                trylock,
+                nested: false,
+                site,
+                trace: 0,
+                chain_key: key,
+            })
     }
 
     /// [`acquire`](Self::acquire) for a chain not (yet) in the cache, a nested acquisition or

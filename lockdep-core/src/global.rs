@@ -16,8 +16,12 @@ use crate::validator::{AcquireReq, Validator};
 use crate::vocab::Mode;
 use crate::vocab::SiteRef;
 
-static VALIDATOR: LazyLock<Validator> =
-    LazyLock::new(|| Validator::new(config::config().backtrace));
+static VALIDATOR: LazyLock<Validator> = LazyLock::new(|| {
+    let c = config::config();
+    let v = Validator::new(c.backtrace);
+    v.set_same_class(c.same_class);
+    v
+});
 
 /// Set when every acquisition and release must take the slow path (trace recording, or a
 /// backtrace at every acquisition).

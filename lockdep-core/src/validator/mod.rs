@@ -22,6 +22,7 @@ use crate::vocab::{Mode, Site};
 mod explain;
 mod instances;
 use explain::rule_scenario;
+#[cfg(not(feature = "off"))]
 pub(crate) use instances::any_instance_nodes;
 
 /// One acquisition request.

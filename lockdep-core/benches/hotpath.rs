@@ -649,6 +649,7 @@ fn ev(op: Op, lock: &str) -> Event {
         nest_lock: None,
         wait: None,
         site: None,
+        strict: false,
     }
 }
 

@@ -33,6 +33,8 @@ pub struct ClassId(pub u32);
 pub struct LockClassKey {
     name: &'static str,
     site: &'static Location<'static>,
+    /// Same-class nesting of this class follows the kernel's strict rule.
+    strict: bool,
     /// Resolved class id + 1 in the global validator, 0 while unresolved.
     cached: AtomicU32,
 }
@@ -41,7 +43,28 @@ impl LockClassKey {
     /// A key named `name`, defined at the caller's location.
     #[track_caller]
     pub const fn new(name: &'static str) -> LockClassKey {
-        LockClassKey { name, site: Location::caller(), cached: AtomicU32::new(0) }
+        LockClassKey { name, site: Location::caller(), strict: false, cached: AtomicU32::new(0) }
+    }
+
+    /// A key named `name` whose class follows the kernel's strict rule for same-class nesting
+    /// ([`SameClass::Strict`](crate::SameClass::Strict)) whatever the process setting: two
+    /// different locks of this class nested without distinct subclasses (or a nest lock) are
+    /// `recursive_locking`, as in the kernel.
+    ///
+    /// ```
+    /// use lockdep_core::LockClassKey;
+    ///
+    /// static MMAP_LOCK: LockClassKey = LockClassKey::new_strict("mmap_lock");
+    /// assert!(MMAP_LOCK.is_strict());
+    /// ```
+    #[track_caller]
+    pub const fn new_strict(name: &'static str) -> LockClassKey {
+        LockClassKey { name, site: Location::caller(), strict: true, cached: AtomicU32::new(0) }
+    }
+
+    /// Whether the class follows the strict rule for same-class nesting.
+    pub const fn is_strict(&self) -> bool {
+        self.strict
     }
 
     /// The class name.
@@ -96,6 +119,8 @@ pub(crate) struct ClassDesc {
     pub name: String,
     pub site: Option<Site>,
     pub wait: WaitKind,
+    /// Same-class nesting follows the kernel's strict rule for this class.
+    pub strict: bool,
 }
 
 pub(crate) fn site_of(loc: &'static Location<'static>) -> Site {
@@ -131,10 +156,14 @@ impl ClassRef {
                 name: format!("{}:{}:{}", loc.file(), loc.line(), loc.column()),
                 site: Some(site_of(loc)),
                 wait: self.wait,
+                strict: false,
             },
-            Source::Key(k) => {
-                ClassDesc { name: k.name.to_string(), site: Some(site_of(k.site)), wait: self.wait }
-            }
+            Source::Key(k) => ClassDesc {
+                name: k.name.to_string(),
+                site: Some(site_of(k.site)),
+                wait: self.wait,
+                strict: k.strict,
+            },
         }
     }
 

@@ -35,9 +35,9 @@ pub enum Backtrace {
 
 /// How two different instances of one lock class nesting each other are judged.
 ///
-/// The validator applies the kernel's strict rule in both settings today: the per-class
-/// instance order of [`SameClass::Instances`] is not built yet, and the setting is recorded
-/// so that configuration and traces already carry it.
+/// A class whose key is [`LockClassKey::new_strict`](crate::LockClassKey::new_strict) is
+/// strict in both settings; the same lock taken twice is `recursive_locking` in both. A
+/// recorded trace starts with the setting, so that replay gives the live verdicts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SameClass {
     /// Learn an order between the instances of a class that nests itself.

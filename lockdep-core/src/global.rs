@@ -25,7 +25,12 @@ impl std::ops::Deref for Instance {
 
     #[inline]
     fn deref(&self) -> &Validator {
-        self.0.get_or_init(|| Validator::new(config::config().backtrace))
+        self.0.get_or_init(|| {
+            let c = config::config();
+            let v = Validator::new(c.backtrace);
+            v.set_same_class(c.same_class);
+            v
+        })
     }
 }
 

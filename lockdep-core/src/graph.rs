@@ -35,6 +35,8 @@ pub(crate) struct Node {
     pub wait: WaitKind,
     pub base: ClassId,
     pub subclass: u32,
+    /// Same-class nesting follows the kernel's strict rule (a strict class key).
+    pub strict: bool,
 }
 
 pub(crate) struct EdgeData {
@@ -109,6 +111,7 @@ impl Graph {
             wait: desc.wait,
             base: id,
             subclass: 0,
+            strict: desc.strict,
         });
         self.by_identity.insert(key, id);
         id
@@ -129,6 +132,7 @@ impl Graph {
             wait: b.wait,
             base,
             subclass,
+            strict: b.strict,
         };
         let id = self.push_node(node);
         self.subclasses.insert((base, subclass), id);
@@ -245,6 +249,7 @@ mod tests {
                     name: format!("c{i}"),
                     site: None,
                     wait: WaitKind::Sleeping,
+                    strict: false,
                 })
             })
             .collect();

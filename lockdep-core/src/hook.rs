@@ -25,6 +25,18 @@ use crate::{
     vocab::SiteRef,
 };
 
+/// A lock's drop: while instance nodes exist (classes that nest themselves, judged by the
+/// order of their locks), the lock is `free`d, so its node is forgotten and a lock built later
+/// at the same address starts fresh. Otherwise one relaxed load.
+#[cfg(not(feature = "off"))]
+impl Drop for LockClass {
+    fn drop(&mut self) {
+        if crate::validator::any_instance_nodes() {
+            free(self, self.instance(), Location::caller());
+        }
+    }
+}
+
 /// An acquisition or annotation site.
 pub(crate) type Site = &'static Location<'static>;
 
@@ -75,6 +87,13 @@ impl LockClass {
         {
             ClassId(0)
         }
+    }
+
+    /// The identity of the lock that holds this class (the address of this field): the
+    /// `instance` of every hook call, so that the drop below names the same instance.
+    #[inline(always)]
+    pub(crate) fn instance(&self) -> usize {
+        self as *const LockClass as usize
     }
 
     /// The class name (construction site or key name); a fixed text with the `off` feature.

@@ -50,7 +50,7 @@ impl LockMap {
     }
 
     fn instance(&self) -> usize {
-        self as *const Self as usize
+        self.class.instance()
     }
 
     #[track_caller]

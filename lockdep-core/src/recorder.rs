@@ -32,6 +32,12 @@ pub(crate) fn init(path: Option<&std::path::Path>) {
     match File::create(path) {
         Ok(f) => {
             let _ = OUT.set(ForkSafeMutex::new(f));
+            // The setting that decides same-class verdicts, so that replay gives the live ones.
+            let same_class = match crate::config::config().same_class {
+                crate::config::SameClass::Instances => "instances",
+                crate::config::SameClass::Strict => "strict",
+            };
+            write(serde_json::json!({"op": "config", "same_class": same_class}));
             ON.store(true, Ordering::Release);
         }
         Err(e) => eprintln!("lockdep: cannot write LOCKDEP_TRACE={}: {e}", path.display()),
@@ -95,6 +101,9 @@ pub(crate) fn acquire(
     });
     if req.subclass != 0 {
         ev["subclass"] = req.subclass.into();
+    }
+    if v.class_strict(req.class) {
+        ev["strict"] = true.into();
     }
     if v.class_wait(req.class) == WaitKind::Spinning {
         ev["wait"] = "spinning".into();

@@ -7,6 +7,10 @@
 //! ```
 //!
 //! Replay never blocks, so the trace of a real deadlock replays fine.
+//!
+//! A recorded trace starts with the setting it was recorded with,
+//! `{"op": "config", "same_class": "instances"}` (or `"strict"`); replay is strict (the
+//! kernel's rule for same-class nesting) unless the first line says otherwise.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,6 +18,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::class::{ClassDesc, ClassId};
+use crate::config::SameClass;
 use crate::held::HeldStack;
 use crate::report::Document;
 use crate::validator::{AcquireReq, Validator};
@@ -64,6 +69,10 @@ pub struct Event {
     /// Source site `file:line`, when the recorder knew it.
     #[serde(default)]
     pub site: Option<String>,
+    /// The class follows the kernel's strict rule for same-class nesting whatever the trace's
+    /// setting (a strict class key); default false.
+    #[serde(default)]
+    pub strict: bool,
 }
 
 /// Modes that may appear in a trace.
@@ -93,7 +102,50 @@ impl std::fmt::Display for TraceError {
     }
 }
 
-/// Parses a whole trace. Blank lines and lines starting with `#` or `//` are skipped. A last
+/// The `config` line a trace may start with.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigLine {
+    #[expect(dead_code, reason = "matched only: it must be \"config\"")]
+    op: ConfigOp,
+    same_class: TraceSameClass,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ConfigOp {
+    Config,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum TraceSameClass {
+    Instances,
+    Strict,
+}
+
+fn config_line(t: &str) -> Option<SameClass> {
+    if !t.contains("\"config\"") {
+        return None;
+    }
+    serde_json::from_str::<ConfigLine>(t).ok().map(|c| match c.same_class {
+        TraceSameClass::Instances => SameClass::Instances,
+        TraceSameClass::Strict => SameClass::Strict,
+    })
+}
+
+/// The same-class setting a trace asks for on its first line (`{"op": "config",
+/// "same_class": ...}`); [`SameClass::Strict`] when it has none.
+pub fn same_class(text: &str) -> SameClass {
+    text.lines()
+        .map(str::trim)
+        .find(|t| !(t.is_empty() || t.starts_with('#') || t.starts_with("//")))
+        .and_then(config_line)
+        .unwrap_or(SameClass::Strict)
+}
+
+/// Parses a whole trace. Blank lines and lines starting with `#` or `//` are skipped, and so
+/// is a `config` line before the first event (see [`same_class`]). A last
 /// line that is cut short (no newline after it, and not valid: the recording process was
 /// killed while writing it) is ignored with a warning on stderr.
 pub fn parse(text: &str) -> Result<Events, TraceError> {
@@ -116,6 +168,15 @@ pub fn parse_lenient(text: &str) -> Result<(Events, Option<TraceError>), TraceEr
         let t = line.trim();
         if t.is_empty() || t.starts_with('#') || t.starts_with("//") {
             continue;
+        }
+        if config_line(t).is_some() {
+            if out.is_empty() {
+                continue;
+            }
+            return Err(TraceError {
+                line: i + 1,
+                message: "a config line must come before the first event".into(),
+            });
         }
         match serde_json::from_str::<Event>(t) {
             Ok(ev) => out.push((i + 1, ev)),
@@ -166,11 +227,17 @@ impl Replay {
     /// An empty replay.
     pub fn new() -> Replay {
         Replay {
-            validator: Validator::new(crate::stacks::Capture::Off),
+            validator: strict(Validator::new(crate::stacks::Capture::Off)),
             threads: HashMap::new(),
             instances: HashMap::new(),
             classes: HashMap::new(),
         }
+    }
+
+    /// How two different locks of one class nesting each other are judged (strict unless
+    /// set otherwise, or the trace's `config` line says otherwise in [`replay`]).
+    pub fn set_same_class(&self, mode: SameClass) {
+        self.validator.set_same_class(mode);
     }
 
     fn instance(&mut self, name: &str) -> usize {
@@ -178,7 +245,7 @@ impl Replay {
         *self.instances.entry(name.to_string()).or_insert(n)
     }
 
-    fn class(&mut self, name: &str, wait: Option<WaitKind>) -> ClassId {
+    fn class(&mut self, name: &str, wait: Option<WaitKind>, strict: bool) -> ClassId {
         if let Some(&c) = self.classes.get(name) {
             return c;
         }
@@ -186,6 +253,7 @@ impl Replay {
             name: name.to_string(),
             site: None,
             wait: wait.unwrap_or_default(),
+            strict,
         });
         self.classes.insert(name.to_string(), c);
         c
@@ -195,7 +263,7 @@ impl Replay {
     pub fn apply(&mut self, ev: &Event) {
         let instance = self.instance(&ev.lock);
         let class_name = ev.class.clone().unwrap_or_else(|| ev.lock.clone());
-        let class = self.class(&class_name, ev.wait);
+        let class = self.class(&class_name, ev.wait, ev.strict);
         let nest = ev.nest_lock.as_deref().map(|n| self.instance(n));
         let site = match &ev.site {
             Some(s) => self.validator.intern_site(parse_site(s)),
@@ -246,10 +314,16 @@ impl Replay {
     }
 }
 
+fn strict(v: Validator) -> Validator {
+    v.set_same_class(SameClass::Strict);
+    v
+}
+
 /// Parses and replays a trace; the document names `program`.
 pub fn replay(text: &str, program: &str) -> Result<Document, TraceError> {
     let events = parse(text)?;
     let mut r = Replay::new();
+    r.set_same_class(same_class(text));
     for (_, ev) in &events {
         r.apply(ev);
     }

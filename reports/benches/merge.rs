@@ -45,6 +45,7 @@ fn document(name: &str, pairs: &[(u64, u64)]) -> Document {
         trylock: false,
         site: None,
         stack: vec![],
+        instance: None,
     };
     for &(a, b) in pairs {
         let (from, to) = (id_of(&mut doc, a), id_of(&mut doc, b));

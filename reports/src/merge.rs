@@ -268,6 +268,7 @@ mod tests {
                 trylock: false,
                 site: None,
                 stack: vec![],
+                instance: None,
             };
             d.graph.edges.push(Edge {
                 from: ids[*a],

@@ -77,10 +77,11 @@ fn consistent_order_across_threads_is_silent() {
         h.join().unwrap();
     }
     // All four locks share one construction site (the closure above), so nesting them is
-    // same-class nesting without a subclass: that *is* reported. Use keyed classes instead.
+    // same-class nesting: judged by the order of the instances (the default
+    // `LOCKDEP_SAME_CLASS=instances`), always the same here, so nothing is reported. (Under
+    // the strict rule it would be `recursive_locking`: tests/tests/identity.rs.)
     let rs = reports_naming(&locks[0].class_name());
-    assert_eq!(rs.len(), 1);
-    assert_eq!(rs[0].kind, Kind::RecursiveLocking);
+    assert!(rs.is_empty(), "{rs:#?}");
 }
 
 static ORDER_A: LockClassKey = LockClassKey::new("threads::order_a");

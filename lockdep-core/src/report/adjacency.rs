@@ -38,6 +38,7 @@ mod tests {
             trylock: false,
             site: None,
             stack: vec![],
+            instance: None,
         };
         let class = |id: u32, name: &str| report::Class {
             id,

@@ -133,6 +133,11 @@ pub struct Acquisition {
     /// Resolved stack of the acquisition; empty when no backtrace was captured.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stack: Vec<Frame>,
+    /// Which lock of its class this is (1, 2, ... in the order the validator first saw them
+    /// nest), when the report is about the order of locks of one class (`same_class =
+    /// instances`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<u64>,
 }
 
 /// One dependency edge of a chain: `from` was held (in `from.mode`) when `to` was acquired.

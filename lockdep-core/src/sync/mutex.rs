@@ -88,7 +88,7 @@ impl<T, R: lock_api::RawMutex> Mutex<T, R> {
 
 impl<T: ?Sized, R: lock_api::RawMutex> Mutex<T, R> {
     pub(crate) fn instance(&self) -> usize {
-        self as *const Self as *const () as usize
+        self.class.instance()
     }
 
     /// Acquires the lock, blocking until it is free. Validated before blocking.

@@ -83,7 +83,7 @@ impl<T, R: lock_api::RawRwLock> RwSem<T, R> {
 
 impl<T: ?Sized, R: lock_api::RawRwLock> RwSem<T, R> {
     pub(crate) fn instance(&self) -> usize {
-        self as *const Self as *const () as usize
+        self.class.instance()
     }
 
     pub(crate) fn read_guard(&self, mode: Mode, tracked: bool) -> ReadGuard<'_, T, R> {

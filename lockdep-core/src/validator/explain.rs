@@ -18,6 +18,7 @@ impl Validator {
             trylock: e.trylock,
             site: stacks::site(e.site, &st.sites),
             stack,
+            instance: None,
         }
     }
 
@@ -276,6 +277,7 @@ pub(super) fn export_graph(st: &mut State) -> report::Graph {
             trylock: a.trylock,
             site: stacks::site(a.site, &st.sites),
             stack: Vec::new(),
+            instance: None,
         };
         edges.push(report::Edge {
             from: e.from.0,

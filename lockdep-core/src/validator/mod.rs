@@ -22,7 +22,10 @@ use crate::vocab::SiteRef;
 use crate::vocab::{Mode, Site};
 
 mod explain;
+mod instances;
 use explain::rule_scenario;
+#[cfg(not(feature = "off"))]
+pub(crate) use instances::any_instance_nodes;
 
 /// One acquisition request.
 #[derive(Clone, Copy, Debug)]
@@ -45,6 +48,9 @@ pub(crate) struct State {
     seen: HashSet<String>,
     pub reports: Vec<Report>,
     rules: Rules,
+    /// The same-class setting and the order learnt among locks of classes that nest
+    /// themselves.
+    instances: instances::Instances,
     /// Set for the duration of a refusing acquisition (panic mode): every problem found is
     /// returned, even one reported before, and nothing of it is learnt (no cached chain, no
     /// cycle-closing edge), so every later occurrence is refused too.
@@ -91,6 +97,7 @@ impl Validator {
                 seen: HashSet::new(),
                 reports: Vec::new(),
                 rules: Rules::default(),
+                instances: instances::Instances::default(),
                 refusing: false,
                 pending: Vec::new(),
                 fresh: Vec::new(),
@@ -281,7 +288,17 @@ impl Validator {
             if !st.rules.is_empty() {
                 self.check_rules(&mut st, stack, thread, &entry, &mut reports);
             }
-            if !(refuse && reports.len() > before) {
+            let by_instances = Self::nests_instances(&st, stack, &entry);
+            if by_instances && entry.trace != 0 {
+                // Never cached, so taken again and again: keep its stack only if an edge
+                // needs it.
+                st.traces.release(entry.trace);
+                if st.traces.get(entry.trace).is_none() {
+                    entry.trace = 0;
+                }
+            }
+            let learnt = !(refuse && reports.len() > before);
+            if learnt && !by_instances {
                 self.cache.insert(key);
             }
         }
@@ -300,16 +317,10 @@ impl Validator {
         reports: &mut Vec<Report>,
     ) {
         let new_node = st.graph.node(new.class, new.subclass);
-        // Same-class recursion.
-        for h in stack.entries() {
-            if h.class == new.class && h.subclass == new.subclass {
-                let exempt = new.mode == Mode::RecursiveRead && h.mode.is_shared_holder();
-                if !exempt {
-                    let r = self.recursive_report(st, stack, thread, h, new);
-                    self.keep(st, r, reports);
-                }
-            }
-        }
+        // Same-class nesting: recursion, or the order of two instances (instances.rs). The
+        // cycles this acquisition closes are collected, and one is reported.
+        let mut cycles = Vec::new();
+        self.check_same_class(st, stack, thread, new, reports, &mut cycles);
         // Wait context: a sleeping lock under a spinning one.
         let new_wait = st.graph.nodes[new_node.0 as usize].wait;
         if new_wait == report::WaitKind::Sleeping {
@@ -359,7 +370,7 @@ impl Validator {
             }
             if let Some(path) = st.graph.strong_path(new_node, from, t) {
                 let r = self.cycle_report(st, stack, thread, h, new, t, &path);
-                self.keep(st, r, reports);
+                cycles.push(r);
                 if st.refusing {
                     continue;
                 }
@@ -380,6 +391,7 @@ impl Validator {
             }
             st.graph.add(from, new_node, t, witness);
         }
+        self.keep_one_cycle(st, cycles, reports);
     }
 
     fn check_rules(
@@ -580,6 +592,7 @@ impl Validator {
         instance: usize,
         site: SiteRef,
     ) -> Vec<Report> {
+        self.forget_instance(instance);
         let Some(i) = stack.find(instance) else { return Vec::new() };
         let probe = HeldLock { site, ..stack.entries()[i] };
         // The holder keeps its entry: its own release later is not a second problem.

@@ -71,7 +71,7 @@ impl<T> Mutex<T> {
 
 impl<T: ?Sized> Mutex<T> {
     pub(crate) fn instance(&self) -> usize {
-        self as *const Self as *const () as usize
+        self.class.instance()
     }
 
     /// Acquires the mutex, blocking until it is free. Validated before blocking. An error

@@ -74,7 +74,7 @@ impl<T> RwLock<T> {
 
 impl<T: ?Sized> RwLock<T> {
     fn instance(&self) -> usize {
-        self as *const Self as *const () as usize
+        self.class.instance()
     }
 
     fn read_guard(&self, tracked: bool) -> LockResult<RwLockReadGuard<'_, T>> {

@@ -71,7 +71,7 @@ impl<R: RawMutex, T> Mutex<R, T> {
 
 impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
     fn instance(&self) -> usize {
-        self as *const Self as *const () as usize
+        self.class.instance()
     }
 
     fn guard(&self, tracked: bool) -> MutexGuard<'_, R, T> {

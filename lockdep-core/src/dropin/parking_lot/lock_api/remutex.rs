@@ -75,7 +75,7 @@ impl<R: RawMutex, G: GetThreadId, T> ReentrantMutex<R, G, T> {
 
 impl<R: RawMutex, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
     fn instance(&self) -> usize {
-        self as *const Self as *const () as usize
+        self.class.instance()
     }
 
     fn guard(&self, tracked: bool) -> ReentrantMutexGuard<'_, R, G, T> {

@@ -93,7 +93,7 @@ impl<R: RawRwLock, T> RwLock<R, T> {
 
 impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     fn instance(&self) -> usize {
-        self as *const Self as *const () as usize
+        self.class.instance()
     }
 
     fn read_guard(&self, tracked: bool) -> RwLockReadGuard<'_, R, T> {

@@ -6,6 +6,7 @@
 //! (it stays usable while a thread's other thread-locals are being destroyed).
 
 use crate::class::ClassId;
+use crate::event_ctx::EventContext;
 use crate::vocab::{Mode, SiteRef};
 
 /// Held locks beyond this depth are reported (`max_lock_depth`) and not tracked.
@@ -45,10 +46,12 @@ const EMPTY: HeldLock = HeldLock {
 pub(crate) struct HeldStack {
     entries: [HeldLock; MAX_DEPTH],
     len: usize,
+    /// Locks acquired since the last wait, and the thread's exit event (`event_ctx`).
+    pub events: EventContext,
 }
 
 #[inline]
-fn mix(mut x: u64) -> u64 {
+pub(crate) fn mix(mut x: u64) -> u64 {
     x ^= x >> 30;
     x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x ^= x >> 27;
@@ -86,7 +89,7 @@ pub(crate) fn chain_key(
 
 impl HeldStack {
     pub const fn new() -> HeldStack {
-        HeldStack { entries: [EMPTY; MAX_DEPTH], len: 0 }
+        HeldStack { entries: [EMPTY; MAX_DEPTH], len: 0, events: EventContext::new() }
     }
 
     #[inline]
@@ -104,11 +107,11 @@ impl HeldStack {
         &self.entries[..self.len]
     }
 
-    /// Chain key of the whole stack (0 when empty).
+    /// Chain key of the whole stack (when empty: 0, or the key of the thread's exit event).
     #[inline]
     pub fn top_key(&self) -> u64 {
         if self.len == 0 {
-            0
+            self.events.base_key()
         } else {
             self.entries[self.len - 1].chain_key
         }
@@ -117,6 +120,9 @@ impl HeldStack {
     #[inline]
     pub fn push(&mut self, e: HeldLock) {
         debug_assert!(self.len < MAX_DEPTH);
+        if !e.trylock {
+            self.events.note(e.class, e.subclass, e.mode, e.site);
+        }
         self.entries[self.len] = e;
         self.len += 1;
     }
@@ -154,7 +160,7 @@ impl HeldStack {
 
     /// Recomputes chain keys from entry `i` upwards (after a removal or a mode change).
     pub fn rekey_from(&mut self, i: usize) {
-        let mut prev = if i == 0 { 0 } else { self.entries[i - 1].chain_key };
+        let mut prev = if i == 0 { self.events.base_key() } else { self.entries[i - 1].chain_key };
         for e in &mut self.entries[i..self.len] {
             e.chain_key = chain_key(prev, e.class, e.subclass, e.mode, e.trylock, e.nested);
             prev = e.chain_key;

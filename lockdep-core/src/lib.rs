@@ -50,6 +50,7 @@ pub mod vocab;
 mod chain_cache;
 #[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
 mod class;
+mod event_ctx;
 mod held;
 
 mod graph;

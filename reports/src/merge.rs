@@ -258,6 +258,7 @@ mod tests {
                         name: c.to_string(),
                         site: None,
                         wait: Default::default(),
+                        node: Default::default(),
                     });
                 }
             }
@@ -268,6 +269,7 @@ mod tests {
                 trylock: false,
                 site: None,
                 stack: vec![],
+                node: Default::default(),
             };
             d.graph.edges.push(Edge {
                 from: ids[*a],

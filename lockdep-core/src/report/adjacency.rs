@@ -38,12 +38,14 @@ mod tests {
             trylock: false,
             site: None,
             stack: vec![],
+            node: Default::default(),
         };
         let class = |id: u32, name: &str| report::Class {
             id,
             name: name.into(),
             site: None,
             wait: Default::default(),
+            node: Default::default(),
         };
         let edge = |from: u32, to: u32, a: &str, b: &str| report::Edge {
             from,

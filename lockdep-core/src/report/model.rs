@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-pub use crate::vocab::{DepType, DepTypes, Mode, Site, WaitKind};
+pub use crate::vocab::{DepType, DepTypes, Mode, NodeKind, Site, WaitKind};
 
 /// The schema tag every report document carries.
 pub const SCHEMA: &str = "lockdep-report/1";
@@ -133,6 +133,10 @@ pub struct Acquisition {
     /// Resolved stack of the acquisition; empty when no backtrace was captured.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stack: Vec<Frame>,
+    /// `event` when this side is an event (a wait or a signal), not a lock; absent for a
+    /// lock (older documents read as locks).
+    #[serde(default, skip_serializing_if = "NodeKind::is_lock")]
+    pub node: NodeKind,
 }
 
 /// One dependency edge of a chain: `from` was held (in `from.mode`) when `to` was acquired.
@@ -227,6 +231,9 @@ pub struct Class {
     /// Whether waiters sleep or spin.
     #[serde(default)]
     pub wait: WaitKind,
+    /// `event` for an event class; absent for a lock class.
+    #[serde(default, skip_serializing_if = "NodeKind::is_lock")]
+    pub node: NodeKind,
 }
 
 impl Class {

@@ -18,6 +18,7 @@ impl Validator {
             trylock: e.trylock,
             site: stacks::site(e.site, &st.sites),
             stack,
+            node: st.graph.kind(node),
         }
     }
 
@@ -265,6 +266,7 @@ pub(super) fn export_graph(st: &mut State) -> report::Graph {
             name: n.name.clone(),
             site: n.site.clone(),
             wait: n.wait,
+            node: st.graph.kind(ClassId(i as u32)),
         })
         .collect();
     let mut edges = Vec::with_capacity(st.graph.edges.len());
@@ -276,6 +278,7 @@ pub(super) fn export_graph(st: &mut State) -> report::Graph {
             trylock: a.trylock,
             site: stacks::site(a.site, &st.sites),
             stack: Vec::new(),
+            node: st.graph.kind(id),
         };
         edges.push(report::Edge {
             from: e.from.0,

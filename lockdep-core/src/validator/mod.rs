@@ -17,8 +17,9 @@ use crate::rule_engine::{Held, Rule, RuleError, Rules};
 use crate::stacks::{self, Capture, Trace, TraceStore};
 use crate::vocab::DepType;
 use crate::vocab::SiteRef;
-use crate::vocab::{Mode, Site};
+use crate::vocab::{Mode, NodeKind, Site};
 
+mod events;
 mod explain;
 use explain::rule_scenario;
 
@@ -378,6 +379,8 @@ impl Validator {
             }
             st.graph.add(from, new_node, t, witness);
         }
+        // A spawned thread's exit waits for every lock it takes (validator/events.rs).
+        self.base_edge(st, stack, thread, new, reports);
     }
 
     fn check_rules(

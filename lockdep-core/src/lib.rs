@@ -128,6 +128,7 @@ pub use tracked::{LockRef, TrackedLock};
 /// `use std::...` in the same module is ambiguous (write `::std::...` there).
 pub mod std {
     pub use crate::dropin::std_sync as sync;
+    pub use crate::dropin::std_thread as thread;
 }
 
 pub use dropin::parking_lot;

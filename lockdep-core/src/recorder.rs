@@ -114,3 +114,30 @@ pub(crate) fn flush() {
         let _ = out.lock().unwrap_or_else(|e| e.into_inner()).flush();
     }
 }
+
+/// Records a `wait` or `signal` of the event class `class`.
+pub(crate) fn event(v: &Validator, op: &str, class: crate::ClassId, thread: &str, s: SiteRef) {
+    let class = v.class_name(class);
+    let mut ev = serde_json::json!({ "thread": thread, "op": op, "event": class, "class": class });
+    if let Some(s) = site(s) {
+        ev["site"] = s.into();
+    }
+    write(ev);
+}
+
+/// Records a `spawn` or `join` of thread `child`, whose exit is the event class `class`.
+pub(crate) fn child(
+    v: &Validator,
+    op: &str,
+    thread: &str,
+    child: &str,
+    class: crate::ClassId,
+    s: SiteRef,
+) {
+    let class = v.class_name(class);
+    let mut ev = serde_json::json!({ "thread": thread, "op": op, "child": child, "class": class });
+    if let Some(s) = site(s) {
+        ev["site"] = s.into();
+    }
+    write(ev);
+}

@@ -643,6 +643,8 @@ fn ev(op: Op, lock: &str) -> Event {
         thread: "T".into(),
         op,
         lock: lock.into(),
+        event: None,
+        child: None,
         class: None,
         mode: None,
         subclass: 0,

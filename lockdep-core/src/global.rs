@@ -359,3 +359,56 @@ pub(crate) fn held_at_exit() -> Vec<Report> {
 pub(crate) fn held_count() -> usize {
     with_stack(|s| s.len()).unwrap_or(0)
 }
+
+/// The event class of `desc` in the process-wide validator (registered on first use).
+pub(crate) fn register_event(desc: ClassDesc) -> ClassId {
+    VALIDATOR.register_event(desc)
+}
+
+/// A (potential) blocking wait of this thread for `event` (validator/events.rs). A seen
+/// wait is one chain-cache probe. With `refuse` (panic mode) a wait with problems is not
+/// learnt.
+pub(crate) fn wait_event(event: ClassId, site: SiteRef, refuse: bool) -> Vec<Report> {
+    with_stack(|s| {
+        if crate::recorder::enabled() {
+            crate::recorder::event(&VALIDATOR, "wait", event, &thread_name(), site);
+        }
+        VALIDATOR.wait_event(s, &thread_name, event, site, refuse)
+    })
+    .unwrap_or_default()
+}
+
+/// A signal of `event` by this thread. A seen signal is one chain-cache probe.
+pub(crate) fn signal_event(event: ClassId, site: SiteRef) -> Vec<Report> {
+    with_stack(|s| {
+        if crate::recorder::enabled() {
+            crate::recorder::event(&VALIDATOR, "signal", event, &thread_name(), site);
+        }
+        VALIDATOR.signal_event(s, &thread_name, event, site)
+    })
+    .unwrap_or_default()
+}
+
+/// This thread was spawned by `parent` as a participant whose exit is the event `exit`.
+pub(crate) fn thread_start(exit: ClassId, parent: &str, site: SiteRef) {
+    with_stack(|s| {
+        if crate::recorder::enabled() {
+            let me = crate::recorder::trace_thread(&thread_name());
+            crate::recorder::child(&VALIDATOR, "spawn", parent, &me, exit, site);
+        }
+        s.events.base = Some((exit, site));
+        s.rekey_from(0);
+    });
+}
+
+/// A join of thread `child`: a wait for its exit event `exit`.
+pub(crate) fn join(exit: ClassId, child: &str, site: SiteRef, refuse: bool) -> Vec<Report> {
+    with_stack(|s| {
+        if crate::recorder::enabled() {
+            let me = crate::recorder::trace_thread(&thread_name());
+            crate::recorder::child(&VALIDATOR, "join", &me, child, exit, site);
+        }
+        VALIDATOR.wait_event(s, &thread_name, exit, site, refuse)
+    })
+    .unwrap_or_default()
+}

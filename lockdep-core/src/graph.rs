@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::class::{ClassDesc, ClassId};
 use crate::strong_path::{self, DepGraph, Scratch};
 use crate::vocab::SiteRef;
-use crate::vocab::{DepType, DepTypes, Mode, Site, WaitKind};
+use crate::vocab::{DepType, DepTypes, Mode, NodeKind, Site, WaitKind};
 
 /// One side of an edge's first sighting.
 #[derive(Clone, Copy, Debug)]
@@ -67,6 +67,15 @@ pub(crate) struct Graph {
     by_identity: HashMap<(String, Option<Site>), ClassId>,
     subclasses: HashMap<(ClassId, u32), ClassId>,
     search: Scratch,
+    /// The event nodes (condvars, channels, thread exits), apart from the lock classes.
+    events: EventNodes,
+}
+
+/// The events section of the graph: which nodes are events, by identity.
+#[derive(Default)]
+struct EventNodes {
+    by_identity: HashMap<(String, Option<Site>), ClassId>,
+    is_event: std::collections::HashSet<u32>,
 }
 
 /// What the strong-path search walks: the out-lists and the edges, apart from the scratch.
@@ -137,6 +146,36 @@ impl Graph {
         let id = self.push_node(node);
         self.subclasses.insert((base, subclass), id);
         id
+    }
+
+    /// The event node for `desc`, registering it when new (an event and a lock of one name
+    /// are distinct nodes).
+    pub fn register_event(&mut self, desc: ClassDesc) -> ClassId {
+        let key = (desc.name.clone(), desc.site.clone());
+        if let Some(&id) = self.events.by_identity.get(&key) {
+            return id;
+        }
+        let id = ClassId(self.nodes.len() as u32);
+        self.push_node(Node {
+            name: desc.name,
+            site: desc.site,
+            wait: desc.wait,
+            base: id,
+            subclass: 0,
+            strict: false,
+        });
+        self.events.by_identity.insert(key, id);
+        self.events.is_event.insert(id.0);
+        id
+    }
+
+    /// Whether node `id` is a lock class or an event.
+    pub fn kind(&self, id: ClassId) -> NodeKind {
+        if self.events.is_event.contains(&id.0) {
+            NodeKind::Event
+        } else {
+            NodeKind::Lock
+        }
     }
 
     pub fn name(&self, id: ClassId) -> &str {

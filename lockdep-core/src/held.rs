@@ -6,6 +6,7 @@
 //! (it stays usable while a thread's other thread-locals are being destroyed).
 
 use crate::class::ClassId;
+use crate::event_ctx::EventContext;
 use crate::vocab::{Mode, SiteRef};
 
 /// Held locks beyond this depth are reported (`max_lock_depth`) and not tracked.
@@ -48,6 +49,17 @@ const EMPTY: HeldLock = HeldLock {
 pub(crate) struct HeldStack {
     entries: [HeldLock; MAX_DEPTH],
     len: usize,
+    /// Locks acquired since the last wait, and the thread's exit event (`event_ctx`).
+    pub events: EventContext,
+}
+
+#[inline]
+pub(crate) fn mix(mut x: u64) -> u64 {
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 /// Chain key of `prev` extended by one acquisition. Never 0.
@@ -87,7 +99,7 @@ pub(crate) fn chain_key(
 
 impl HeldStack {
     pub const fn new() -> HeldStack {
-        HeldStack { entries: [EMPTY; MAX_DEPTH], len: 0 }
+        HeldStack { entries: [EMPTY; MAX_DEPTH], len: 0, events: EventContext::new() }
     }
 
     #[inline]
@@ -105,11 +117,11 @@ impl HeldStack {
         &self.entries[..self.len]
     }
 
-    /// Chain key of the whole stack (0 when empty).
+    /// Chain key of the whole stack (when empty: 0, or the key of the thread's exit event).
     #[inline(always)]
     pub fn top_key(&self) -> u64 {
         if self.len == 0 {
-            0
+            self.events.base_key()
         } else {
             // SAFETY: 0 < len <= MAX_DEPTH (the type's invariant).
             unsafe { self.entries.get_unchecked(self.len - 1) }.chain_key
@@ -119,6 +131,9 @@ impl HeldStack {
     #[inline]
     pub fn push(&mut self, e: HeldLock) {
         debug_assert!(self.len < MAX_DEPTH);
+        if !e.trylock {
+            self.events.note(e.class, e.subclass, e.mode, e.site);
+        }
         self.entries[self.len] = e;
         self.len += 1;
     }
@@ -130,6 +145,9 @@ impl HeldStack {
             Some(slot) => {
                 *slot = e;
                 self.len += 1;
+                if !e.trylock {
+                    self.events.note(e.class, e.subclass, e.mode, e.site);
+                }
                 true
             }
             None => false,
@@ -174,7 +192,7 @@ impl HeldStack {
 
     /// Recomputes chain keys from entry `i` upwards (after a removal or a mode change).
     pub fn rekey_from(&mut self, i: usize) {
-        let mut prev = if i == 0 { 0 } else { self.entries[i - 1].chain_key };
+        let mut prev = if i == 0 { self.events.base_key() } else { self.entries[i - 1].chain_key };
         for e in &mut self.entries[i..self.len] {
             e.chain_key = chain_key(prev, e.class, e.subclass, e.mode, e.trylock, e.nested);
             prev = e.chain_key;

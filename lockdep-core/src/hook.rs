@@ -658,3 +658,200 @@ pub(crate) fn write_test_report(
         Ok(())
     }
 }
+
+// ---- Waits on events (validator/events.rs): condvars, channels, thread exits. ----
+
+/// An event's class as a participant stores it (a condition variable's, a channel's): its
+/// construction site. Zero-sized with the `off` feature.
+pub(crate) struct EventClass {
+    #[cfg(not(feature = "off"))]
+    class: ClassRef,
+}
+
+/// A resolved event class, to copy into the halves of a channel or a join handle.
+/// Zero-sized with the `off` feature.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EventId {
+    #[cfg(not(feature = "off"))]
+    id: ClassId,
+}
+
+impl EventClass {
+    /// The event class of a participant built at the caller's location.
+    #[track_caller]
+    pub(crate) const fn at_caller() -> EventClass {
+        #[cfg(not(feature = "off"))]
+        {
+            EventClass { class: ClassRef::at_caller(WaitKind::Sleeping) }
+        }
+        #[cfg(feature = "off")]
+        {
+            EventClass {}
+        }
+    }
+
+    /// The class in the process-wide validator (registered on first use).
+    #[inline]
+    pub(crate) fn id(&self) -> EventId {
+        #[cfg(not(feature = "off"))]
+        {
+            EventId { id: self.class.resolve(global::register_event) }
+        }
+        #[cfg(feature = "off")]
+        {
+            EventId {}
+        }
+    }
+}
+
+/// The event class of a participant built at `site`, resolved now (for participants made by
+/// a function, such as `channel()`).
+pub(crate) fn event_at(site: Site) -> EventId {
+    #[cfg(not(feature = "off"))]
+    {
+        let desc = crate::class::ClassDesc {
+            name: format!("{}:{}:{}", site.file(), site.line(), site.column()),
+            site: Some(crate::class::site_of(site)),
+            wait: WaitKind::Sleeping,
+            strict: false,
+        };
+        EventId { id: global::register_event(desc) }
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = site;
+        EventId {}
+    }
+}
+
+/// A (potentially) blocking wait for `event` at `site`, reported before the caller blocks
+/// (after it released, in the held stack, what the wait releases). `Err` in panic mode when
+/// it closes a cycle: the caller puts its state back, then raises.
+#[inline]
+pub(crate) fn event_wait(event: EventId, site: Site) -> Result<(), Refused> {
+    #[cfg(not(feature = "off"))]
+    {
+        if !validating() {
+            return Ok(());
+        }
+        let refuse = sink::panics_now();
+        let reports = global::wait_event(event.id, SiteRef::Static(site), refuse);
+        if reports.is_empty() {
+            return Ok(());
+        }
+        sink::emit(global::validator(), &reports);
+        if refuse {
+            Err(Refused { reports })
+        } else {
+            Ok(())
+        }
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (event, site);
+        Ok(())
+    }
+}
+
+/// A signal of `event` at `site` (a notify, a send); panics at the caller in panic mode when
+/// it closes a cycle.
+#[inline]
+#[track_caller]
+pub(crate) fn event_signal(event: EventId, site: Site) {
+    #[cfg(not(feature = "off"))]
+    {
+        if validating() {
+            raise(global::signal_event(event.id, SiteRef::Static(site)));
+        }
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (event, site);
+    }
+}
+
+/// A thread about to be spawned at `site` as a participant: its exit event and its parent.
+/// Zero-sized with the `off` feature.
+pub(crate) struct Spawning {
+    #[cfg(not(feature = "off"))]
+    parent: std::sync::Arc<str>,
+    #[cfg(not(feature = "off"))]
+    site: Site,
+    exit: EventId,
+}
+
+impl Spawning {
+    /// The spawned thread's exit event (what a join waits for).
+    pub(crate) fn exit(&self) -> EventId {
+        self.exit
+    }
+}
+
+/// Called by the parent before it spawns a thread at `site`.
+pub(crate) fn spawning(site: Site) -> Spawning {
+    #[cfg(not(feature = "off"))]
+    {
+        let desc = crate::class::ClassDesc {
+            name: format!("exit({}:{}:{})", site.file(), site.line(), site.column()),
+            site: Some(crate::class::site_of(site)),
+            wait: WaitKind::Sleeping,
+            strict: false,
+        };
+        let exit = EventId { id: global::register_event(desc) };
+        // The parent as a trace names it (the spawn is recorded on the child thread).
+        let parent = crate::recorder::trace_name(&std::thread::current());
+        Spawning { parent: parent.into(), site, exit }
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = site;
+        Spawning { exit: EventId {} }
+    }
+}
+
+/// Called first thing on the spawned thread: its every acquisition and wait is now something
+/// its exit (and so a join) waits for.
+pub(crate) fn thread_start(s: &Spawning) {
+    #[cfg(not(feature = "off"))]
+    {
+        if validating() {
+            global::thread_start(s.exit.id, &s.parent, SiteRef::Static(s.site));
+        }
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = s;
+    }
+}
+
+/// A join of the thread `child` whose exit is `exit`: a wait, reported before the caller
+/// blocks; `Err` in panic mode when it closes a cycle.
+pub(crate) fn thread_join(
+    exit: EventId,
+    child: &std::thread::Thread,
+    site: Site,
+) -> Result<(), Refused> {
+    #[cfg(not(feature = "off"))]
+    {
+        if !validating() {
+            return Ok(());
+        }
+        let refuse = sink::panics_now();
+        let name = crate::recorder::trace_name(child);
+        let reports = global::join(exit.id, &name, SiteRef::Static(site), refuse);
+        if reports.is_empty() {
+            return Ok(());
+        }
+        sink::emit(global::validator(), &reports);
+        if refuse {
+            Err(Refused { reports })
+        } else {
+            Ok(())
+        }
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (exit, child, site);
+        Ok(())
+    }
+}

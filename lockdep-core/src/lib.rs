@@ -51,6 +51,7 @@ pub mod vocab;
 mod chain_cache;
 #[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
 mod class;
+mod event_ctx;
 mod held;
 
 mod graph;
@@ -130,6 +131,7 @@ pub use tracked::{LockRef, TrackedLock};
 /// `use std::...` in the same module is ambiguous (write `::std::...` there).
 pub mod std {
     pub use crate::dropin::std_sync as sync;
+    pub use crate::dropin::std_thread as thread;
 }
 
 pub use dropin::parking_lot;

@@ -9,7 +9,7 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use crate::fork_safe::ForkSafeMutex;
@@ -70,14 +70,25 @@ fn write(line: serde_json::Value) {
     }
 }
 
-/// This thread's name in the trace: its name plus a number unique in the process.
-fn trace_thread(name: &str) -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    thread_local! {
-        static NUMBER: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
+/// A thread's name in a trace: its name and its id number (`worker#7`), unique in the
+/// process (two threads called `worker` are two threads); `ThreadId(7)` when unnamed.
+pub(crate) fn trace_name(t: &std::thread::Thread) -> String {
+    let id = format!("{:?}", t.id());
+    match t.name() {
+        Some(n) => format!("{n}#{}", id.trim_start_matches("ThreadId(").trim_end_matches(')')),
+        None => id,
     }
-    let n = NUMBER.try_with(|n| *n).unwrap_or_else(|_| NEXT.fetch_add(1, Ordering::Relaxed));
-    format!("{name}#{n}")
+}
+
+/// The current thread's name in the trace (`name` when it cannot be known: teardown).
+pub(crate) fn trace_thread(name: &str) -> String {
+    thread_local! {
+        static MINE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+    }
+    MINE.try_with(|m| {
+        m.borrow_mut().get_or_insert_with(|| trace_name(&std::thread::current())).clone()
+    })
+    .unwrap_or_else(|_| name.to_string())
 }
 
 fn lock_name(class: &str, instance: usize) -> String {
@@ -150,4 +161,33 @@ pub(crate) fn flush() {
 /// The trace file's lock, if recording, for `fork()` handling (`fork.rs`).
 pub(crate) fn out_lock() -> Option<&'static ForkSafeMutex<File>> {
     OUT.get()
+}
+
+/// Records a `wait` or `signal` of the event class `class`.
+pub(crate) fn event(v: &Validator, op: &str, class: crate::ClassId, thread: &str, s: SiteRef) {
+    let class = v.class_name(class);
+    let thread = trace_thread(thread);
+    let mut ev = serde_json::json!({ "thread": thread, "op": op, "event": class, "class": class });
+    if let Some(s) = site(s) {
+        ev["site"] = s.into();
+    }
+    write(ev);
+}
+
+/// Records a `spawn` or `join` of thread `child`, whose exit is the event class `class`
+/// (`thread` and `child` are trace names: [`trace_name`]).
+pub(crate) fn child(
+    v: &Validator,
+    op: &str,
+    thread: &str,
+    child: &str,
+    class: crate::ClassId,
+    s: SiteRef,
+) {
+    let class = v.class_name(class);
+    let mut ev = serde_json::json!({ "thread": thread, "op": op, "child": child, "class": class });
+    if let Some(s) = site(s) {
+        ev["site"] = s.into();
+    }
+    write(ev);
 }

@@ -39,6 +39,21 @@ pub enum Op {
     Downgrade,
     /// The lock instance is dropped or re-initialised.
     Free,
+    /// A (potentially) blocking wait for `event`: condvar wait, channel recv, barrier.
+    Wait,
+    /// A signal of `event`: notify, send.
+    Signal,
+    /// The thread starts thread `child`, whose exit it may join.
+    Spawn,
+    /// A wait for the exit of thread `child`.
+    Join,
+}
+
+impl Op {
+    /// Whether the op names a lock (`lock` is required).
+    fn is_lock_op(self) -> bool {
+        !matches!(self, Op::Wait | Op::Signal | Op::Spawn | Op::Join)
+    }
 }
 
 /// One trace event.
@@ -49,9 +64,18 @@ pub struct Event {
     pub thread: String,
     /// What happens.
     pub op: Op,
-    /// Lock instance name.
+    /// Lock instance name (lock ops only).
+    #[serde(default)]
     pub lock: String,
-    /// Lock class name (defaults to `lock`).
+    /// Event instance name (`wait` and `signal` only).
+    #[serde(default)]
+    pub event: Option<String>,
+    /// The spawned or joined thread (`spawn` and `join` only).
+    #[serde(default)]
+    pub child: Option<String>,
+    /// Lock class name (defaults to `lock`); for `wait`/`signal` the event class (defaults to
+    /// `event`); for `spawn`/`join` the class of the child's exit (defaults to
+    /// `exit(CHILD)`).
     #[serde(default)]
     pub class: Option<String>,
     /// Mode (ignored for release, downgrade and free; defaults to write).
@@ -179,7 +203,20 @@ pub fn parse_lenient(text: &str) -> Result<(Events, Option<TraceError>), TraceEr
             });
         }
         match serde_json::from_str::<Event>(t) {
-            Ok(ev) => out.push((i + 1, ev)),
+            Ok(ev) => {
+                let missing = match ev.op {
+                    op if op.is_lock_op() => ev.lock.is_empty().then_some("lock"),
+                    Op::Wait | Op::Signal => ev.event.is_none().then_some("event"),
+                    _ => ev.child.is_none().then_some("child"),
+                };
+                if let Some(field) = missing {
+                    return Err(TraceError {
+                        line: i + 1,
+                        message: format!("missing field `{field}`"),
+                    });
+                }
+                out.push((i + 1, ev));
+            }
             Err(e) => {
                 let err = TraceError { line: i + 1, message: format!("{e}") };
                 let last = i + 1 == lines.len() && !text.ends_with('\n');
@@ -215,6 +252,9 @@ pub struct Replay {
     threads: HashMap<String, (Arc<str>, Box<HeldStack>)>,
     instances: HashMap<String, usize>,
     classes: HashMap<String, ClassId>,
+    events: HashMap<String, ClassId>,
+    /// The exit event of each spawned thread.
+    exits: HashMap<String, ClassId>,
 }
 
 impl Default for Replay {
@@ -231,6 +271,8 @@ impl Replay {
             threads: HashMap::new(),
             instances: HashMap::new(),
             classes: HashMap::new(),
+            events: HashMap::new(),
+            exits: HashMap::new(),
         }
     }
 
@@ -259,8 +301,69 @@ impl Replay {
         c
     }
 
+    fn event_class(&mut self, name: &str) -> ClassId {
+        if let Some(&c) = self.events.get(name) {
+            return c;
+        }
+        let desc = ClassDesc {
+            name: name.to_string(),
+            site: None,
+            wait: WaitKind::Sleeping,
+            strict: false,
+        };
+        let c = self.validator.register_event(desc);
+        self.events.insert(name.to_string(), c);
+        c
+    }
+
+    /// Applies a `wait`, `signal`, `spawn` or `join` (the design's "Waits on events").
+    fn apply_event(&mut self, ev: &Event, site: SiteRef) {
+        let child = ev.child.clone().unwrap_or_default();
+        let class = match ev.op {
+            Op::Wait | Op::Signal => {
+                let name = ev.class.as_deref().or(ev.event.as_deref()).unwrap_or_default();
+                self.event_class(name)
+            }
+            _ => match (&ev.class, self.exits.get(&child)) {
+                (Some(c), _) => self.event_class(c),
+                (None, Some(&c)) => c,
+                (None, None) => self.event_class(&format!("exit({child})")),
+            },
+        };
+        fn stack_of<'a>(
+            threads: &'a mut HashMap<String, (Arc<str>, Box<HeldStack>)>,
+            t: &str,
+        ) -> (Arc<str>, &'a mut HeldStack) {
+            let (name, stack) = threads
+                .entry(t.to_string())
+                .or_insert_with(|| (t.into(), Box::new(HeldStack::new())));
+            (name.clone(), stack)
+        }
+        if ev.op == Op::Spawn {
+            self.exits.insert(child.clone(), class);
+            let (_, stack) = stack_of(&mut self.threads, &child);
+            stack.events.base = Some((class, site));
+            stack.rekey_from(0);
+            return;
+        }
+        let (name, stack) = stack_of(&mut self.threads, &ev.thread);
+        let thread = move || name.clone();
+        let v = &self.validator;
+        match ev.op {
+            Op::Signal => v.signal_event(stack, &thread, class, site),
+            _ => v.wait_event(stack, &thread, class, site, false),
+        };
+    }
+
     /// Applies one event.
     pub fn apply(&mut self, ev: &Event) {
+        if !ev.op.is_lock_op() {
+            let site = match &ev.site {
+                Some(s) => self.validator.intern_site(parse_site(s)),
+                None => SiteRef::None,
+            };
+            return self.apply_event(ev, site);
+        }
         let instance = self.instance(&ev.lock);
         let class_name = ev.class.clone().unwrap_or_else(|| ev.lock.clone());
         let class = self.class(&class_name, ev.wait, ev.strict);
@@ -305,6 +408,7 @@ impl Replay {
                     self.validator.free(stack, &move || name.clone(), instance, site);
                 }
             }
+            Op::Wait | Op::Signal | Op::Spawn | Op::Join => unreachable!("handled above"),
         }
     }
 

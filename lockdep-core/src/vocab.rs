@@ -88,6 +88,26 @@ pub enum WaitKind {
     Spinning,
 }
 
+/// What a node of the dependency graph stands for: a lock class, or an event class (a
+/// condition variable, a channel, a thread's exit) that a thread can wait for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    /// A lock class.
+    #[default]
+    Lock,
+    /// An event class: waited for (condvar wait, channel recv, join), signalled (notify,
+    /// send, thread exit).
+    Event,
+}
+
+impl NodeKind {
+    /// Whether this is [`NodeKind::Lock`] (the default, not written to JSON).
+    pub fn is_lock(&self) -> bool {
+        *self == NodeKind::Lock
+    }
+}
+
 /// A source location.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Site {

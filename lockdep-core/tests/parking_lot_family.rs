@@ -51,7 +51,8 @@ fn with_off_each_lock_is_its_raw_lock_plus_its_data() {
     ];
     // Traced, each lock also stores its class; compiled out, nothing else.
     assert_eq!(same, [cfg!(feature = "off"); 5], "{same:?}");
-    assert_eq!(size_of::<Condvar>(), size_of::<u32>());
+    // A traced condvar also stores its event class (issue 14); compiled out, only its queue.
+    assert_eq!(size_of::<Condvar>() == size_of::<u32>(), cfg!(feature = "off"));
 }
 
 #[test]

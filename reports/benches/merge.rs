@@ -34,6 +34,7 @@ fn document(name: &str, pairs: &[(u64, u64)]) -> Document {
                 name: format!("class_{c}"),
                 site: None,
                 wait: Default::default(),
+                node: Default::default(),
             });
             id
         })
@@ -46,6 +47,7 @@ fn document(name: &str, pairs: &[(u64, u64)]) -> Document {
         site: None,
         stack: vec![],
         instance: None,
+        node: Default::default(),
     };
     for &(a, b) in pairs {
         let (from, to) = (id_of(&mut doc, a), id_of(&mut doc, b));

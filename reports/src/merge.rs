@@ -258,6 +258,7 @@ mod tests {
                         name: c.to_string(),
                         site: None,
                         wait: Default::default(),
+                        node: Default::default(),
                     });
                 }
             }
@@ -269,6 +270,7 @@ mod tests {
                 site: None,
                 stack: vec![],
                 instance: None,
+                node: Default::default(),
             };
             d.graph.edges.push(Edge {
                 from: ids[*a],

@@ -7,6 +7,7 @@
 mod condvar_core;
 pub mod parking_lot;
 pub mod std_sync;
+pub mod std_thread;
 
 use std::panic::Location;
 

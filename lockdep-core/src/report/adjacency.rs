@@ -39,12 +39,14 @@ mod tests {
             site: None,
             stack: vec![],
             instance: None,
+            node: Default::default(),
         };
         let class = |id: u32, name: &str| report::Class {
             id,
             name: name.into(),
             site: None,
             wait: Default::default(),
+            node: Default::default(),
         };
         let edge = |from: u32, to: u32, a: &str, b: &str| report::Edge {
             from,

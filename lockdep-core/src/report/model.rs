@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-pub use crate::vocab::{DepType, DepTypes, Mode, Site, WaitKind};
+pub use crate::vocab::{DepType, DepTypes, Mode, NodeKind, Site, WaitKind};
 
 /// The schema tag every report document carries.
 pub const SCHEMA: &str = "lockdep-report/1";
@@ -138,6 +138,10 @@ pub struct Acquisition {
     /// instances`); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance: Option<u64>,
+    /// `event` when this side is an event (a wait or a signal), not a lock; absent for a
+    /// lock (older documents read as locks).
+    #[serde(default, skip_serializing_if = "NodeKind::is_lock")]
+    pub node: NodeKind,
 }
 
 /// One dependency edge of a chain: `from` was held (in `from.mode`) when `to` was acquired.
@@ -232,6 +236,9 @@ pub struct Class {
     /// Whether waiters sleep or spin.
     #[serde(default)]
     pub wait: WaitKind,
+    /// `event` for an event class; absent for a lock class.
+    #[serde(default, skip_serializing_if = "NodeKind::is_lock")]
+    pub node: NodeKind,
 }
 
 impl Class {

@@ -1,7 +1,7 @@
 //! The "possible unsafe locking scenario": per-thread steps that deadlock. The one builder of
 //! scenario text for the validator, replay and `lockdep-report merge`.
 
-use super::{ChainLink, Mode, Step};
+use super::{Acquisition, ChainLink, Mode, NodeKind, Step};
 
 /// The lock call a thread makes to take a lock in `mode`, as shown in scenarios.
 pub fn verb(mode: Mode) -> &'static str {
@@ -17,6 +17,9 @@ pub fn verb(mode: Mode) -> &'static str {
 /// for `chain[i].to`, held by thread `Ti+1`. A non-recursive reader waiting on a shared holder
 /// blocks only behind a queued writer, so such a step adds the writer `TW`.
 pub fn cycle_scenario(chain: &[ChainLink]) -> Vec<Step> {
+    if chain.iter().any(|l| l.from.node == NodeKind::Event || l.to.node == NodeKind::Event) {
+        return event_cycle_scenario(chain);
+    }
     let n = chain.len();
     let name = |i: usize| format!("T{i}");
     let mut steps = Vec::new();
@@ -64,6 +67,52 @@ pub fn recursive_scenario(thread: &str, class: &str, held: Mode, new: Mode) -> V
         steps.push(step(thread, format!("read_lock({class})  <- waits behind the queued writer")));
     } else {
         steps.push(step(thread, format!("{}({class})  <- waits for itself", verb(new))));
+    }
+    steps
+}
+
+/// The wait and signal calls of an event, as shown in scenarios: `join`/`exit` for a thread's
+/// exit (`exit(...)`), `wait`/`notify` otherwise.
+fn event_verbs(e: &Acquisition) -> (String, String) {
+    match e.class.strip_prefix("exit(").and_then(|t| t.strip_suffix(')')) {
+        Some(t) => (format!("join({t})"), format!("exit of {t}")),
+        None => (format!("wait({})", e.class), format!("notify({})", e.class)),
+    }
+}
+
+/// The scenario of a cycle through events: thread `Ti` holds (or owes the signal of)
+/// `chain[i].from` and waits for `chain[i].to`; a thread that owes a signal never reaches it.
+fn event_cycle_scenario(chain: &[ChainLink]) -> Vec<Step> {
+    // The first thread is a waiter: a lock held while waiting for an event.
+    let first = chain
+        .iter()
+        .position(|l| l.from.node == NodeKind::Lock && l.to.node == NodeKind::Event)
+        .unwrap_or(0);
+    let mut rotated = chain.to_vec();
+    rotated.rotate_left(first);
+    let chain = &rotated[..];
+    let n = chain.len();
+    let name = |i: usize| format!("T{i}");
+    let mut steps = Vec::new();
+    for (i, l) in chain.iter().enumerate() {
+        if l.from.node == NodeKind::Lock {
+            steps.push(Step {
+                thread: name(i),
+                action: format!("{}({})", verb(l.from.mode), l.from.class),
+            });
+        }
+    }
+    for (i, l) in chain.iter().enumerate() {
+        let j = (i + 1) % n;
+        let wait = match l.to.node {
+            NodeKind::Lock => format!("{}({})", verb(l.to.mode), l.to.class),
+            NodeKind::Event => event_verbs(&l.to).0,
+        };
+        steps.push(Step { thread: name(i), action: format!("{wait}  <- waits for T{j}") });
+        if l.from.node == NodeKind::Event {
+            let signal = event_verbs(&l.from).1;
+            steps.push(Step { thread: name(i), action: format!("{signal}  <- never reached") });
+        }
     }
     steps
 }

@@ -5,7 +5,7 @@
 //! that), [`Ansi`] adds terminal colour while rendering (the renderer knows which line is a
 //! banner or a chain link, so nothing re-parses the text to colour it).
 
-use super::{Acquisition, DepType, Document, Kind, Report, Step};
+use super::{Acquisition, DepType, Document, Kind, NodeKind, Report, Step};
 use std::collections::HashMap;
 use std::fmt::Write;
 
@@ -75,6 +75,14 @@ fn line(out: &mut String, style: &dyn Style, role: Role, text: &str) {
 }
 
 fn acq_line(out: &mut String, indent: &str, a: &Acquisition) {
+    if a.node == NodeKind::Event {
+        let _ = write!(out, "{indent}event `{}`", a.class);
+        if let Some(site) = &a.site {
+            let _ = write!(out, " ({site})");
+        }
+        out.push('\n');
+        return;
+    }
     let _ = write!(out, "{indent}{} ({})", a.class, a.mode);
     if a.subclass != 0 && !a.class.ends_with(&format!("/{}", a.subclass)) {
         let _ = write!(out, "/{}", a.subclass);
@@ -132,6 +140,10 @@ pub fn render_report_styled(r: &Report, style: &dyn Style) -> String {
             // replayed trace), so the heading does not say who frees it.
             Kind::LockFreedWhileHeld => format!("a lock that thread '{t}' holds is freed here:"),
             Kind::HeldAtExit => format!("thread '{t}' is exiting while holding:"),
+            _ if a.node == NodeKind::Event && r.chain.first().is_some_and(|l| &l.from == a) => {
+                format!("thread '{t}' signals:")
+            }
+            _ if a.node == NodeKind::Event => format!("thread '{t}' is about to wait for:"),
             _ => format!("thread '{t}' is trying to acquire:"),
         };
         out.push('\n');
@@ -159,9 +171,14 @@ pub fn render_report_styled(r: &Report, style: &dyn Style) -> String {
             );
             out.push('\n');
             line(&mut out, style, Role::ChainLink, &heading);
-            acq_line(&mut out, "   held:     ", &link.from);
+            let (held, acquired) = match (link.from.node, link.to.node) {
+                (NodeKind::Event, _) => ("   signal of ", "   needs:    "),
+                (_, NodeKind::Event) => ("   held:     ", "   waits for "),
+                _ => ("   held:     ", "   acquired: "),
+            };
+            acq_line(&mut out, held, &link.from);
             stack(&mut out, "     ", &link.from);
-            acq_line(&mut out, "   acquired: ", &link.to);
+            acq_line(&mut out, acquired, &link.to);
             stack(&mut out, "     ", &link.to);
         }
     }

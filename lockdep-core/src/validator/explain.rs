@@ -19,6 +19,7 @@ impl Validator {
             site: stacks::site(e.site, &st.sites),
             stack,
             instance: None,
+            node: st.graph.kind(node),
         }
     }
 
@@ -266,6 +267,7 @@ pub(super) fn export_graph(st: &mut State) -> report::Graph {
             name: n.name.clone(),
             site: n.site.clone(),
             wait: n.wait,
+            node: st.graph.kind(ClassId(i as u32)),
         })
         .collect();
     let mut edges = Vec::with_capacity(st.graph.edges.len());
@@ -278,6 +280,7 @@ pub(super) fn export_graph(st: &mut State) -> report::Graph {
             site: stacks::site(a.site, &st.sites),
             stack: Vec::new(),
             instance: None,
+            node: st.graph.kind(id),
         };
         edges.push(report::Edge {
             from: e.from.0,

@@ -19,8 +19,9 @@ use crate::rule_engine::{Held, Rule, RuleError, Rules};
 use crate::stacks::{self, Capture, Trace, TraceStore};
 use crate::vocab::DepType;
 use crate::vocab::SiteRef;
-use crate::vocab::{Mode, Site};
+use crate::vocab::{Mode, NodeKind, Site};
 
+mod events;
 mod explain;
 mod instances;
 use explain::rule_scenario;
@@ -392,6 +393,8 @@ impl Validator {
             st.graph.add(from, new_node, t, witness);
         }
         self.keep_one_cycle(st, cycles, reports);
+        // A spawned thread's exit waits for every lock it takes (validator/events.rs).
+        self.base_edge(st, stack, thread, new, reports);
     }
 
     fn check_rules(

@@ -32,14 +32,17 @@ use crate::dropin::condvar_core::{deadline_after, CondvarCore};
 /// ```
 ///
 /// # Differences from `parking_lot::Condvar`
-/// - The wait is not yet an event of the dependency graph: only the mutex's release and
-///   re-acquisition are seen.
+/// - The condvar is an event of the dependency graph (its class: its construction site): an
+///   untimed wait while holding another lock `L` adds `L -> condvar`, a notify adds
+///   `condvar -> L` for the locks the notifier holds or took since it last waited. Timed
+///   waits add no edge (they cannot wait forever).
 /// - Notification wakes waiters, who then contend for the mutex (no requeue onto the mutex).
 /// - Using one condvar with two mutexes at once is not detected (parking_lot panics).
 ///
 /// # Cost
 /// - `wait*`: a release and a (validated) re-acquisition of the mutex, plus the wait.
-/// - `notify_*`: one atomic increment and a parking-lot queue operation; never validated.
+/// - `notify_*`: one atomic increment and a parking-lot queue operation, plus a signal (one
+///   chain-cache probe when seen before in the same context).
 pub struct Condvar {
     core: CondvarCore,
 }
@@ -57,8 +60,9 @@ impl WaitTimeoutResult {
 }
 
 impl Condvar {
-    /// A new condition variable.
+    /// A new condition variable; its event class is the caller's location.
     #[must_use]
+    #[track_caller]
     pub const fn new() -> Condvar {
         Condvar { core: CondvarCore::new() }
     }
@@ -69,8 +73,9 @@ impl Condvar {
         guard: &mut MutexGuard<'_, R, T>,
         deadline: Option<Instant>,
     ) -> WaitTimeoutResult {
-        let timed_out = self.core.wait(deadline, || guard.unlock_for_wait());
+        let waited = self.core.wait(deadline, || guard.unlock_for_wait());
         guard.relock_after_wait();
+        let timed_out = waited.unwrap_or_else(|refused| refused.raise());
         WaitTimeoutResult(timed_out)
     }
 
@@ -155,17 +160,20 @@ impl Condvar {
     }
 
     /// Wakes one waiter; whether there was one.
+    #[track_caller]
     pub fn notify_one(&self) -> bool {
         self.core.notify_one()
     }
 
     /// Wakes every waiter; how many there were.
+    #[track_caller]
     pub fn notify_all(&self) -> usize {
         self.core.notify_all()
     }
 }
 
 impl Default for Condvar {
+    #[track_caller]
     fn default() -> Condvar {
         Condvar::new()
     }

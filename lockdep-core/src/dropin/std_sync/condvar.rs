@@ -34,13 +34,16 @@ use crate::dropin::condvar_core::{deadline_after, CondvarCore};
 /// ```
 ///
 /// # Differences from `std::sync::Condvar`
-/// - The wait is not yet an event of the dependency graph (a wait while holding another lock
-///   `L` adds no `L -> condvar` edge): only the mutex's release and re-acquisition are seen.
+/// - The condvar is an event of the dependency graph (its class: its construction site): an
+///   untimed wait while holding another lock `L` adds `L -> condvar`, a notify adds
+///   `condvar -> L` for the locks the notifier holds or took since it last waited. Timed
+///   waits add no edge (they cannot wait forever).
 /// - Waiting with two different mutexes at once is not detected (std may panic).
 ///
 /// # Cost
 /// - `wait`: a release and a (validated) re-acquisition of the mutex, plus the wait.
-/// - `notify_*`: one atomic increment and a parking-lot queue operation; never validated.
+/// - `notify_*`: one atomic increment and a parking-lot queue operation, plus a signal (one
+///   chain-cache probe when seen before in the same context).
 pub struct Condvar {
     core: CondvarCore,
 }
@@ -59,8 +62,9 @@ impl WaitTimeoutResult {
 }
 
 impl Condvar {
-    /// A new condition variable.
+    /// A new condition variable; its event class is the caller's location.
     #[must_use]
+    #[track_caller]
     pub const fn new() -> Condvar {
         Condvar { core: CondvarCore::new() }
     }
@@ -71,9 +75,9 @@ impl Condvar {
         guard: &mut MutexGuard<'_, T>,
         deadline: Option<Instant>,
     ) -> bool {
-        let timed_out = self.core.wait(deadline, || guard.unlock_for_wait());
+        let waited = self.core.wait(deadline, || guard.unlock_for_wait());
         guard.relock_after_wait();
-        timed_out
+        waited.unwrap_or_else(|refused| refused.raise())
     }
 
     /// Releases the guard's mutex, sleeps until notified (or woken spuriously), re-takes
@@ -145,17 +149,20 @@ impl Condvar {
     }
 
     /// Wakes one waiter, if any.
+    #[track_caller]
     pub fn notify_one(&self) {
         self.core.notify_one();
     }
 
     /// Wakes every waiter.
+    #[track_caller]
     pub fn notify_all(&self) {
         self.core.notify_all();
     }
 }
 
 impl Default for Condvar {
+    #[track_caller]
     fn default() -> Condvar {
         Condvar::new()
     }

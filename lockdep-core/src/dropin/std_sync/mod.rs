@@ -23,18 +23,20 @@
 //! |---|---|---|
 //! | [`Mutex`] | write | std's API and poisoning |
 //! | [`RwLock`] | `read`: non-recursive read; `write`: write | a reader queues behind a waiting writer |
-//! | [`Condvar`] | a wait releases the mutex in the held-lock stack and re-takes it after | the wait itself is not yet an event of the graph |
-//! | [`Once`], [`OnceLock`], [`LazyLock`], [`Barrier`], [`mpsc`], [`Arc`], [`atomic`] | not validated | std's own types, re-exported so imports keep working |
+//! | [`Condvar`] | a wait releases the mutex in the held-lock stack, is a wait for the condvar's event, and re-takes the mutex after; a notify is a signal | timed waits add no edge |
+//! | [`mpsc`] | `recv` is a wait for the channel's event, `send` a signal | `recv_timeout`, `try_recv` add no edge |
+//! | [`Once`], [`OnceLock`], [`LazyLock`], [`Barrier`], [`Arc`], [`atomic`] | not validated | std's own types, re-exported so imports keep working |
 //!
 //! # Differences from `std::sync`
 //! - Each lock's class is its construction site (`#[track_caller]`): locks built in one
 //!   helper share a class.
 //! - The raw locks are parking_lot's (no fairness guarantee, like std's futex locks).
-//! - `Once`, `OnceLock`, `LazyLock`, `Barrier` and `mpsc` are std's and take no part in
-//!   validation yet: a wait on them is not an edge of the graph.
+//! - `Once`, `OnceLock`, `LazyLock` and `Barrier` are std's and take no part in validation
+//!   yet: a wait on them is not an edge of the graph.
 //! - `Condvar` works with this module's [`MutexGuard`] only.
 
 mod condvar;
+pub mod mpsc;
 mod mutex;
 mod poison;
 mod rwlock;
@@ -45,5 +47,5 @@ pub use poison::{LockResult, PoisonError, TryLockError, TryLockResult};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub use std::sync::{
-    atomic, mpsc, Arc, Barrier, BarrierWaitResult, LazyLock, Once, OnceLock, OnceState, Weak,
+    atomic, Arc, Barrier, BarrierWaitResult, LazyLock, Once, OnceLock, OnceState, Weak,
 };

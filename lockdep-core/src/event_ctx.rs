@@ -1,0 +1,123 @@
+//! A thread's event context: what a signal (a notify, a send, the thread's exit) may have
+//! waited for before it happened.
+//!
+//! Two parts, both kept in the held-lock stack so that live threads and replayed ones share
+//! them:
+//! - the lock classes acquired since the thread last waited for an event (or started), with
+//!   a running hash of them: a signal of event `E` adds `E -> L` for each (and for each held
+//!   lock);
+//! - the thread's *base*: for a thread spawned through the drop-in `thread` module (or a
+//!   trace's `spawn`), the event class of its exit. Its every acquisition and wait gets an
+//!   edge from the base (the joiner cannot go on until the thread got those), and the base
+//!   seeds the thread's chain keys so that a seen chain of a spawned thread is seen for its
+//!   own base.
+//!
+//! # Cost
+//! One compare per kept class on each blocking acquisition (at most [`CONTEXT`] of them), no
+//! allocation. Classes beyond [`CONTEXT`] since the last wait are not kept (their signal
+//! edges are missed: a narrower window, documented in the design's "Waits on events").
+
+use crate::class::ClassId;
+use crate::vocab::{Mode, SiteRef};
+
+/// At most this many distinct (class, subclass, mode) acquisitions are kept since the last
+/// wait.
+pub const CONTEXT: usize = 8;
+
+/// One kept acquisition.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CtxLock {
+    pub class: ClassId,
+    pub subclass: u32,
+    pub mode: Mode,
+    pub site: SiteRef,
+}
+
+const NONE: CtxLock =
+    CtxLock { class: ClassId(0), subclass: 0, mode: Mode::Write, site: SiteRef::None };
+
+/// The locks acquired since the last wait, and the thread's exit class.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EventContext {
+    locks: [CtxLock; CONTEXT],
+    len: u8,
+    /// Hash of the kept acquisitions, 0 when none (part of a seen-signal key).
+    key: u64,
+    /// The thread's exit event and where it was spawned, when spawned as a participant.
+    pub base: Option<(ClassId, SiteRef)>,
+}
+
+#[inline]
+fn pack(class: ClassId, subclass: u32, mode: Mode) -> u64 {
+    (class.0 as u64) | ((subclass as u64 & 0xff_ffff) << 32) | ((mode as u64) << 56)
+}
+
+impl EventContext {
+    pub const fn new() -> EventContext {
+        EventContext { locks: [NONE; CONTEXT], len: 0, key: 0, base: None }
+    }
+
+    /// Notes a blocking acquisition.
+    #[inline]
+    pub fn note(&mut self, class: ClassId, subclass: u32, mode: Mode, site: SiteRef) {
+        let p = pack(class, subclass, mode);
+        let len = self.len as usize;
+        if self.locks[..len].iter().any(|l| pack(l.class, l.subclass, l.mode) == p) {
+            return;
+        }
+        if len < CONTEXT {
+            self.locks[len] = CtxLock { class, subclass, mode, site };
+            self.len += 1;
+            self.key = crate::held::mix(self.key.rotate_left(23) ^ p ^ 0x2f3a_9d5b_11c7_e405);
+        }
+    }
+
+    /// The thread waited: the context starts afresh (the base stays).
+    #[inline]
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.key = 0;
+    }
+
+    /// The kept acquisitions, oldest first.
+    pub fn locks(&self) -> &[CtxLock] {
+        &self.locks[..self.len as usize]
+    }
+
+    /// Hash of the kept acquisitions.
+    #[inline]
+    pub fn key(&self) -> u64 {
+        self.key
+    }
+
+    /// The chain key of an empty stack: 0, or derived from the base.
+    #[inline]
+    pub fn base_key(&self) -> u64 {
+        match self.base {
+            None => 0,
+            Some((c, _)) => crate::held::mix(c.0 as u64 ^ 0x7c1d_52e3_a4f8_9b61) | 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_distinct_acquisitions_up_to_the_bound() {
+        let mut c = EventContext::new();
+        c.note(ClassId(1), 0, Mode::Write, SiteRef::None);
+        let k = c.key();
+        c.note(ClassId(1), 0, Mode::Write, SiteRef::None);
+        assert_eq!((c.locks().len(), c.key()), (1, k));
+        c.note(ClassId(1), 0, Mode::Read, SiteRef::None);
+        assert_eq!(c.locks().len(), 2);
+        for i in 2..20 {
+            c.note(ClassId(i), 0, Mode::Write, SiteRef::None);
+        }
+        assert_eq!(c.locks().len(), CONTEXT);
+        c.clear();
+        assert_eq!((c.locks().len(), c.key()), (0, 0));
+    }
+}

@@ -105,7 +105,10 @@ pub enum Format {
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     #[command(flatten)]
-    #[allow(missing_docs)]
+    #[expect(
+        missing_docs,
+        reason = "clap derive: the doc comments are the help text of the variants"
+    )]
     pub inputs: Inputs,
     /// Accepted fingerprints, one per line (`#` comments); stale lines are warned about.
     #[arg(long, value_name = "FILE")]
@@ -132,7 +135,10 @@ pub struct CheckArgs {
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
     #[command(flatten)]
-    #[allow(missing_docs)]
+    #[expect(
+        missing_docs,
+        reason = "clap derive: the doc comments are the help text of the variants"
+    )]
     pub inputs: Inputs,
     /// The merged document to write.
     #[arg(short, long, value_name = "OUT", required = true)]
@@ -143,7 +149,10 @@ pub struct MergeArgs {
 #[derive(Debug, clap::Args)]
 pub struct RenderArgs {
     #[command(flatten)]
-    #[allow(missing_docs)]
+    #[expect(
+        missing_docs,
+        reason = "clap derive: the doc comments are the help text of the variants"
+    )]
     pub inputs: Inputs,
     /// Write to a file instead of stdout.
     #[arg(short, long, value_name = "OUT")]

@@ -15,7 +15,6 @@ pub struct RawSpinLock {
 // SAFETY: `lock` only returns once this thread flipped `locked` from false to true with
 // Acquire ordering, and `unlock` stores false with Release: mutual exclusion holds.
 unsafe impl lock_api::RawMutex for RawSpinLock {
-    #[allow(clippy::declare_interior_mutable_const)]
     const INIT: RawSpinLock = RawSpinLock { locked: AtomicBool::new(false) };
     type GuardMarker = lock_api::GuardNoSend;
 

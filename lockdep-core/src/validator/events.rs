@@ -163,7 +163,7 @@ impl Validator {
 
     /// Adds `from -> to` (one side at least an event), reporting the cycle it closes; with
     /// `signal` the report is triggered by the signal `from`.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments, reason = "the report needs every part of the acquisition")]
     fn event_edge(
         &self,
         st: &mut State,

@@ -113,7 +113,7 @@ impl Validator {
         r
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments, reason = "the report needs every part of the acquisition")]
     pub(super) fn cycle_report(
         &self,
         st: &mut State,

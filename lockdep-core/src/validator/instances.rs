@@ -371,7 +371,7 @@ impl Validator {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments, reason = "the report needs every part of the acquisition")]
     fn instance_cycle_report(
         &self,
         st: &mut State,

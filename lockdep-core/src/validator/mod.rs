@@ -179,7 +179,7 @@ impl Validator {
 
     /// Fast path: pushes the acquisition if its chain was seen before and returns true. One
     /// hash, one lock-free probe, one push: no lock, no allocation, no shared write.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments, reason = "the report needs every part of the acquisition")]
     #[inline(always)]
     pub(crate) fn acquire_seen(
         &self,
@@ -436,7 +436,6 @@ impl Validator {
     }
 
     /// Reports a failed held-lock assertion or lock-state predicate as a `class_violation`.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn assertion_failed(
         &self,
         stack: &HeldStack,

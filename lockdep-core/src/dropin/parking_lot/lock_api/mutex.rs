@@ -206,7 +206,6 @@ impl<'a, R: RawMutex, T: ?Sized> MutexGuard<'a, R, T> {
     }
 
     /// [`map`](Self::map) when `f` returns `Some`, else the guard back.
-    #[allow(clippy::result_large_err, reason = "lock_api's signature")]
     pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<MappedMutexGuard<'a, R, U>, Self>
     where
         F: FnOnce(&mut T) -> Option<&mut U>,
@@ -339,7 +338,6 @@ impl<'a, R: RawMutex, T: ?Sized> MappedMutexGuard<'a, R, T> {
     }
 
     /// [`map`](Self::map) when `f` returns `Some`, else the guard back.
-    #[allow(clippy::result_large_err, reason = "lock_api's signature")]
     pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<MappedMutexGuard<'a, R, U>, Self>
     where
         F: FnOnce(&mut T) -> Option<&mut U>,

@@ -387,7 +387,6 @@ impl<'a, R: RawRwLock, T: ?Sized> RwLockReadGuard<'a, R, T> {
     }
 
     /// [`map`](Self::map) when `f` returns `Some`, else the guard back.
-    #[allow(clippy::result_large_err, reason = "lock_api's signature")]
     pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<MappedRwLockReadGuard<'a, R, U>, Self>
     where
         F: FnOnce(&T) -> Option<&U>,
@@ -436,7 +435,6 @@ impl<'a, R: RawRwLock, T: ?Sized> RwLockWriteGuard<'a, R, T> {
     }
 
     /// [`map`](Self::map) when `f` returns `Some`, else the guard back.
-    #[allow(clippy::result_large_err, reason = "lock_api's signature")]
     pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<MappedRwLockWriteGuard<'a, R, U>, Self>
     where
         F: FnOnce(&mut T) -> Option<&mut U>,
@@ -523,7 +521,6 @@ impl<'a, R: RawRwLockUpgrade, T: ?Sized> RwLockUpgradableReadGuard<'a, R, T> {
     /// Upgrades if no reader holds the lock now (validated as a trylock), else gives the
     /// guard back.
     #[track_caller]
-    #[allow(clippy::result_large_err, reason = "lock_api's signature")]
     pub fn try_upgrade(s: Self) -> Result<RwLockWriteGuard<'a, R, T>, Self> {
         // SAFETY: we hold the upgradable hold.
         if unsafe { s.rwlock.raw.try_upgrade() } {
@@ -560,7 +557,6 @@ impl<'a, R: RawRwLockUpgradeDowngrade, T: ?Sized> RwLockUpgradableReadGuard<'a, 
 impl<'a, R: RawRwLockUpgradeTimed, T: ?Sized> RwLockUpgradableReadGuard<'a, R, T> {
     /// [`try_upgrade`](Self::try_upgrade) for at most `timeout` (a trylock on success).
     #[track_caller]
-    #[allow(clippy::result_large_err, reason = "lock_api's signature")]
     pub fn try_upgrade_for(
         s: Self,
         timeout: R::Duration,
@@ -575,7 +571,6 @@ impl<'a, R: RawRwLockUpgradeTimed, T: ?Sized> RwLockUpgradableReadGuard<'a, R, T
 
     /// [`try_upgrade`](Self::try_upgrade) until `timeout` (a trylock on success).
     #[track_caller]
-    #[allow(clippy::result_large_err, reason = "lock_api's signature")]
     pub fn try_upgrade_until(
         s: Self,
         timeout: R::Instant,

@@ -78,6 +78,28 @@ pub struct Config {
     pub trace: Option<PathBuf>,
     /// `LOCKDEP_SAME_CLASS` = `instances` (default) | `strict`.
     pub same_class: SameClass,
+    /// `LOCKDEP_MAX_CLASSES`: lock classes (graph nodes) the validator keeps (default
+    /// 131072). Reaching it is reported once (rule `max_lock_classes`), then validation turns
+    /// itself off for the process, like the kernel's `MAX_LOCKDEP_KEYS`.
+    pub max_classes: usize,
+    /// `LOCKDEP_MAX_CHAINS`: distinct lock chains the validator keeps (default 1048576);
+    /// reaching it is reported once (rule `max_lock_chains`), then validation turns off.
+    pub max_chains: usize,
+}
+
+/// A positive integer variable, or the warning that names it.
+fn parse_count(name: &str, default: usize, warnings: &mut Vec<String>) -> usize {
+    let Ok(raw) = std::env::var(name) else { return default };
+    match raw.trim().parse::<usize>() {
+        Ok(n) if n > 0 => n,
+        _ if raw.trim().is_empty() => default,
+        _ => {
+            warnings.push(format!(
+                "lockdep: {name}={raw:?} is not a positive integer; using the default {default}"
+            ));
+            default
+        }
+    }
 }
 
 /// A variable's value, parsed, or the warning that names what is accepted.
@@ -114,6 +136,8 @@ impl Config {
             backtrace: Backtrace::NewChains,
             trace: None,
             same_class: SameClass::Instances,
+            max_classes: 1 << 17,
+            max_chains: 1 << 20,
         }
     }
 
@@ -168,7 +192,9 @@ impl Config {
         let trace = std::env::var_os("LOCKDEP_TRACE")
             .filter(|p| !p.is_empty())
             .map(|p| absolute(Path::new(&p)));
-        (Config { on_report, report_dir, backtrace, trace, same_class }, w)
+        let max_classes = parse_count("LOCKDEP_MAX_CLASSES", d.max_classes, &mut w);
+        let max_chains = parse_count("LOCKDEP_MAX_CHAINS", d.max_chains, &mut w);
+        (Config { on_report, report_dir, backtrace, trace, same_class, max_classes, max_chains }, w)
     }
 
     /// Makes this the process's configuration. Fails (giving `self` back) when the

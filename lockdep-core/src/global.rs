@@ -208,8 +208,48 @@ pub(crate) struct Acquired {
 
 /// Validates and records a blocking or try acquisition. With `refuse` (panic mode) an
 /// acquisition that raises a report is not kept on the stack: the caller will not take it.
+/// Set once a capacity limit was reached: validation is off for good in this process.
+static LIMITED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The capacity limit the validator is over, if any: its rule and message.
+fn over_limit() -> Option<(&'static str, String)> {
+    static LIMITS: OnceLock<(usize, usize)> = OnceLock::new();
+    let &(classes, chains) = LIMITS.get_or_init(|| {
+        let c = config::config();
+        (c.max_classes, c.max_chains)
+    });
+    if VALIDATOR.class_count() >= classes {
+        return Some((
+            "max_lock_classes",
+            format!(
+                "{classes} lock classes reached (LOCKDEP_MAX_CLASSES): validation is now off for \
+                 this process; raise the limit, or give locks built in a loop one class"
+            ),
+        ));
+    }
+    if VALIDATOR.chains() >= chains {
+        return Some((
+            "max_lock_chains",
+            format!(
+                "{chains} lock chains reached (LOCKDEP_MAX_CHAINS): validation is now off for \
+                 this process; raise the limit"
+            ),
+        ));
+    }
+    None
+}
+
 pub(crate) fn acquire(req: AcquireReq, refuse: bool) -> Acquired {
+    if LIMITED.load(std::sync::atomic::Ordering::Relaxed) {
+        return Acquired { tracked: false, reports: Vec::new() };
+    }
     let r = with_stack(|s| {
+        if let Some((rule, message)) = over_limit() {
+            let reports = VALIDATOR.limit_reached(s, &thread_name, &req, rule, message);
+            LIMITED.store(true, std::sync::atomic::Ordering::Relaxed);
+            config::set_on_report(config::OnReport::Off);
+            return Acquired { tracked: false, reports };
+        }
         if s.len() == 0 {
             arm_exit_guard();
             let _ = OVERFLOWED.try_with(|o| o.set(false));

@@ -32,6 +32,11 @@ fn child(name: &str, mode: &str) -> Output {
 
 /// [`child`] with the report files in `dir` (kept).
 fn child_in(name: &str, mode: &str, dir: &std::path::Path) -> Output {
+    child_with(name, mode, dir, &[])
+}
+
+/// [`child_in`] with extra environment variables.
+fn child_with(name: &str, mode: &str, dir: &std::path::Path, env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(std::env::current_exe().unwrap());
     c.args(["--exact", name, "--nocapture", "--test-threads", "1"])
         .env(CHILD, "1")
@@ -39,6 +44,7 @@ fn child_in(name: &str, mode: &str, dir: &std::path::Path) -> Output {
         .env("LOCKDEP_REPORT_DIR", dir)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
+    c.envs(env.iter().copied());
     let p = c.spawn().unwrap();
     let pid = p.id();
     // Read the output while the child runs (a full pipe would block it).
@@ -568,4 +574,36 @@ fn forked_children_can_lock() {
         h.join().unwrap();
     }
     assert_eq!(hung, 0, "{hung} of 50 forked children hung");
+}
+
+/// Item 10: memory is bounded: past `LOCKDEP_MAX_CLASSES` classes (or `LOCKDEP_MAX_CHAINS`
+/// chains) the validator reports it once and turns itself off; the program's locks go on
+/// working.
+#[test]
+fn past_the_class_and_chain_limits_one_report_then_off() {
+    if !in_child() {
+        let dir = std::env::temp_dir().join(format!("lockdep-faults-lim-{}", std::process::id()));
+        let name = "past_the_class_and_chain_limits_one_report_then_off";
+        assert_ok(&child_with(name, "warn", &dir, &[("LOCKDEP_MAX_CLASSES", "100")]));
+        assert_ok(&child_with(name, "warn", &dir, &[("LOCKDEP_MAX_CHAINS", "50")]));
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
+    let rule = if std::env::var_os("LOCKDEP_MAX_CLASSES").is_some() {
+        "max_lock_classes"
+    } else {
+        "max_lock_chains"
+    };
+    for i in 0..1_000u32 {
+        // A class of its own per lock (a leaked key with a name of its own).
+        let key: &'static LockClassKey =
+            Box::leak(Box::new(LockClassKey::new(Box::leak(format!("lim::{i}").into_boxed_str()))));
+        let m = Mutex::with_key(i, key);
+        assert_eq!(*m.lock(), i, "the lock works");
+    }
+    let rs = lockdep_core::reports();
+    assert_eq!(rs.len(), 1, "{:?}", kinds(&rs));
+    assert_eq!(rs[0].rule.as_deref(), Some(rule));
+    assert_eq!(lockdep_core::on_report(), OnReport::Off);
+    assert_eq!(lockdep_core::held_count(), 0);
 }

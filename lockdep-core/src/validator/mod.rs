@@ -475,6 +475,29 @@ impl Validator {
         !self.lock_state().graph.nodes.is_empty()
     }
 
+    /// Number of graph nodes (classes, subclass nodes and event nodes).
+    pub(crate) fn class_count(&self) -> usize {
+        self.lock_state().graph.nodes.len()
+    }
+
+    /// Reports that a capacity limit of this validator was reached (rule `rule`), at the
+    /// acquisition `req`; each rule once.
+    pub(crate) fn limit_reached(
+        &self,
+        stack: &HeldStack,
+        thread: ThreadName<'_>,
+        req: &AcquireReq,
+        rule: &str,
+        message: String,
+    ) -> Vec<Report> {
+        let mut st = self.lock_state();
+        let r = self.violation(&mut st, stack, thread, req, rule, message);
+        let mut out = Vec::new();
+        self.keep(&mut st, r, &mut out);
+        self.settle(st, &mut out);
+        out
+    }
+
     /// Whether waiters of class `id` spin or sleep.
     pub(crate) fn class_wait(&self, id: ClassId) -> crate::vocab::WaitKind {
         self.lock_state().graph.nodes[id.0 as usize].wait

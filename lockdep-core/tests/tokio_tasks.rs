@@ -247,3 +247,105 @@ fn a_std_guard_used_in_spawn_blocking_is_fine() {
     assert_eq!(*m.lock().unwrap(), 1);
     assert_eq!(kinds_naming(&m.class_name()), vec![]);
 }
+
+// ---- 3. `lockdep_core::tokio::sync`. ----
+
+use lockdep_core::tokio::sync::{Mutex as AsyncMutex, RwLock as AsyncRwLock};
+
+/// Takes `first` then `second` in a task spawned on `rt`, yielding between (so the task may
+/// migrate while it holds `first`), and waits for the task to end.
+fn nest(rt: &tokio::runtime::Runtime, first: &Arc<AsyncMutex<u32>>, second: &Arc<AsyncMutex<u32>>) {
+    let (first, second) = (first.clone(), second.clone());
+    rt.block_on(async move {
+        lockdep_core::tokio::spawn(async move {
+            let mut g1 = first.lock().await;
+            for _ in 0..20 {
+                tokio::task::yield_now().await;
+            }
+            let mut g2 = second.lock().await;
+            tokio::task::yield_now().await;
+            *g1 += 1;
+            *g2 += 1;
+        })
+        .await
+        .unwrap();
+    });
+}
+
+#[test]
+fn an_abba_between_two_tasks_on_async_mutexes_is_a_circular_dependency() {
+    warn();
+    let rt = multi_thread(2);
+    let a = Arc::new(AsyncMutex::new(0));
+    let b = Arc::new(AsyncMutex::new(0));
+    nest(&rt, &a, &b); // a -> b
+    assert!(reports_naming(&a.class_name()).is_empty());
+    nest(&rt, &b, &a); // b -> a: reported before it could wait, never a real deadlock
+    let kinds = kinds_naming(&a.class_name());
+    assert_eq!(kinds, vec![Kind::CircularDependency], "{kinds:?}");
+    assert!(!kinds_naming(&b.class_name()).contains(&Kind::BadUnlock));
+}
+
+#[test]
+fn the_legal_twin_on_async_mutexes_is_silent() {
+    warn();
+    let rt = multi_thread(2);
+    let a = Arc::new(AsyncMutex::new(0));
+    let b = Arc::new(AsyncMutex::new(0));
+    nest(&rt, &a, &b);
+    nest(&rt, &a, &b);
+    assert_eq!(kinds_naming(&a.class_name()), vec![]);
+    assert_eq!(kinds_naming(&b.class_name()), vec![]);
+}
+
+#[test]
+fn async_mutex_api_and_send_guards() {
+    fn send<T: Send>(_: &T) {}
+    warn();
+    let rt = current_thread();
+    let m = Arc::new(AsyncMutex::new(1));
+    let rw = AsyncRwLock::new(1);
+    rt.block_on(instrument(async {
+        let g = m.lock().await;
+        send(&g);
+        assert_eq!(lockdep_core::held_count(), 1);
+        assert!(m.try_lock().is_err());
+        drop(g);
+        assert_eq!(lockdep_core::held_count(), 0);
+        *m.try_lock().unwrap() += 1;
+        let mut og = m.clone().lock_owned().await;
+        *og += 1;
+        tokio::task::yield_now().await; // an async lock across an await: no report
+        drop(og);
+        {
+            let r1 = rw.read().await;
+            let r2 = rw.try_read().unwrap();
+            assert!(rw.try_write().is_err());
+            assert_eq!(*r1 + *r2, 2);
+            assert_eq!(lockdep_core::held_count(), 2);
+        }
+        *rw.write().await += 1;
+        *rw.try_write().unwrap() += 1;
+        assert_eq!(lockdep_core::held_count(), 0);
+    }));
+    assert_eq!(*m.blocking_lock(), 3);
+    assert_eq!(*rw.try_read().unwrap(), 3);
+    assert_eq!(kinds_naming(&m.class_name()), vec![]);
+    assert_eq!(kinds_naming(&rw.class_name()), vec![]);
+}
+
+#[test]
+fn a_cancelled_lock_future_leaves_nothing_held() {
+    warn();
+    let m = AsyncMutex::new(0);
+    current_thread().block_on(instrument(async {
+        let g = m.lock().await;
+        let mut fut = Box::pin(m.lock());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(lockdep_core::held_count(), 2);
+        drop(fut);
+        assert_eq!(lockdep_core::held_count(), 1);
+        drop(g);
+    }));
+}

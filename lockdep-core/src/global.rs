@@ -452,3 +452,38 @@ pub(crate) fn join(exit: ClassId, child: &str, site: SiteRef, refuse: bool) -> V
     })
     .unwrap_or_default()
 }
+
+// ---- Async tasks (task.rs): task-owned held stacks. ----
+
+/// Swaps this thread's held stack with `other` (a task's stack, around a poll of the task on
+/// this thread). Returns false, swapping nothing, when re-entered from the validator.
+pub(crate) fn swap_stack(other: &mut HeldStack) -> bool {
+    with_stack(|s| std::mem::swap(s, other)).is_some()
+}
+
+/// Classes of async locks (`lockdep_core::tokio::sync`): holding one across an `.await` is
+/// normal, so `held_across_await` skips them.
+static ASYNC_CLASSES: std::sync::RwLock<Vec<ClassId>> = std::sync::RwLock::new(Vec::new());
+
+/// Marks `class` as an async lock's class.
+#[cfg(feature = "tokio")]
+pub(crate) fn mark_async(class: ClassId) {
+    let mut a = ASYNC_CLASSES.write().unwrap_or_else(|e| e.into_inner());
+    if !a.contains(&class) {
+        a.push(class);
+    }
+}
+
+/// A task spawned at `task` yielded (`Poll::Pending`) with `stack` as its held stack: one
+/// `held_across_await` report per blocking lock held (each once per class and site).
+pub(crate) fn task_yielded(stack: &HeldStack, task: SiteRef) -> Vec<Report> {
+    let blocking: Vec<_> = {
+        let a = ASYNC_CLASSES.read().unwrap_or_else(|e| e.into_inner());
+        stack.entries().iter().filter(|e| !a.contains(&e.class)).copied().collect()
+    };
+    let mut out = Vec::new();
+    for e in &blocking {
+        out.extend(VALIDATOR.held_across_await(stack, &thread_name, e, task));
+    }
+    out
+}

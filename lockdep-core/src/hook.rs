@@ -855,3 +855,128 @@ pub(crate) fn thread_join(
         Ok(())
     }
 }
+
+// ---- Async tasks (task.rs) and async locks (`lockdep_core::tokio::sync`). ----
+
+/// A task's own held-lock stack, swapped in as the thread's stack while the task is polled.
+/// Zero-sized with the `off` feature.
+pub(crate) struct TaskStack {
+    #[cfg(not(feature = "off"))]
+    stack: Box<crate::held::HeldStack>,
+    #[cfg(not(feature = "off"))]
+    site: Site,
+}
+
+impl TaskStack {
+    /// An empty stack for a task made at the caller's location.
+    #[track_caller]
+    pub(crate) fn new() -> TaskStack {
+        #[cfg(not(feature = "off"))]
+        {
+            TaskStack { stack: Box::new(crate::held::HeldStack::new()), site: Location::caller() }
+        }
+        #[cfg(feature = "off")]
+        {
+            TaskStack {}
+        }
+    }
+}
+
+/// Swaps `task`'s stack in as this thread's (entering a poll, or the drop of the task's
+/// future). Returns whether it did: pass that to [`task_leave`].
+#[inline]
+pub(crate) fn task_enter(task: &mut TaskStack) -> bool {
+    #[cfg(not(feature = "off"))]
+    {
+        global::swap_stack(&mut task.stack)
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = task;
+        false
+    }
+}
+
+/// Swaps the thread's own stack back after [`task_enter`] returned `entered`.
+#[inline]
+pub(crate) fn task_leave(task: &mut TaskStack, entered: bool) {
+    #[cfg(not(feature = "off"))]
+    if entered {
+        global::swap_stack(&mut task.stack);
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (task, entered);
+    }
+}
+
+/// The task returned `Poll::Pending` (after [`task_leave`]): every blocking lock its stack
+/// still holds is a `held_across_await` report.
+#[track_caller]
+pub(crate) fn task_pending(task: &TaskStack) {
+    #[cfg(not(feature = "off"))]
+    {
+        if task.stack.len() == 0 || !validating() {
+            return;
+        }
+        let site = SiteRef::Static(task.site);
+        if let Some(reports) = guarded(|| global::task_yielded(&task.stack, site)) {
+            raise(reports);
+        }
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = task;
+    }
+}
+
+/// An async lock's class: a [`LockClass`] that, on its first acquisition, marks its class as
+/// async (held across an `.await` without a report). Zero-sized with the `off` feature.
+#[cfg(feature = "tokio")]
+pub(crate) struct AsyncClass {
+    class: LockClass,
+    #[cfg(not(feature = "off"))]
+    marked: std::sync::atomic::AtomicBool,
+}
+
+#[cfg(feature = "tokio")]
+impl AsyncClass {
+    /// The class of an async lock built at the caller's location.
+    #[track_caller]
+    pub(crate) const fn at_caller() -> AsyncClass {
+        AsyncClass {
+            class: LockClass::at_caller(WaitKind::Sleeping),
+            #[cfg(not(feature = "off"))]
+            marked: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// The lock's class, for the other hooks.
+    #[inline]
+    pub(crate) fn class(&self) -> &LockClass {
+        &self.class
+    }
+}
+
+/// An acquisition of an async lock at `site`, called before the task waits for it (or just
+/// after a try succeeded): [`acquire`] after marking the class async.
+#[cfg(feature = "tokio")]
+#[inline]
+pub(crate) fn acquire_async(
+    c: &AsyncClass,
+    mode: Mode,
+    trylock: bool,
+    site: Site,
+) -> Result<bool, Refused> {
+    #[cfg(not(feature = "off"))]
+    {
+        use std::sync::atomic::Ordering;
+        if !c.marked.load(Ordering::Relaxed) && validating() {
+            if let Some(id) = guarded(|| c.class.id()) {
+                global::mark_async(id);
+                c.marked.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+    acquire(&c.class, c.class.instance(), mode, 0, trylock, site)
+}

@@ -84,6 +84,7 @@ mod dropin;
 mod raw;
 pub mod rules;
 mod sync;
+pub mod task;
 mod test_support;
 mod tracked;
 
@@ -135,4 +136,8 @@ pub mod std {
 }
 
 pub use dropin::parking_lot;
+/// `lockdep_core::tokio` (feature `tokio`): [`spawn`](crate::tokio::spawn) with task-owned held
+/// stacks, and `tokio::sync`'s locks validated (`lockdep_core::tokio::sync`).
+#[cfg(feature = "tokio")]
+pub use dropin::tokio;
 pub use validator::Validator;

@@ -8,6 +8,8 @@ mod condvar_core;
 pub mod parking_lot;
 pub mod std_sync;
 pub mod std_thread;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 use std::panic::Location;
 

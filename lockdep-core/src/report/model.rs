@@ -50,11 +50,13 @@ pub enum Kind {
     HeldAtExit,
     /// A lock instance was freed or re-initialised while held.
     LockFreedWhileHeld,
+    /// An async task yielded (`Poll::Pending`) while holding a blocking lock's guard.
+    HeldAcrossAwait,
 }
 
 impl Kind {
     /// Every kind, in declaration order.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::CircularDependency,
         Kind::RecursiveLocking,
         Kind::BadUnlock,
@@ -63,6 +65,7 @@ impl Kind {
         Kind::InvalidWaitContext,
         Kind::HeldAtExit,
         Kind::LockFreedWhileHeld,
+        Kind::HeldAcrossAwait,
     ];
 
     /// The snake_case name used in JSON.
@@ -76,6 +79,7 @@ impl Kind {
             Kind::InvalidWaitContext => "invalid_wait_context",
             Kind::HeldAtExit => "held_at_exit",
             Kind::LockFreedWhileHeld => "lock_freed_while_held",
+            Kind::HeldAcrossAwait => "held_across_await",
         }
     }
 
@@ -90,6 +94,7 @@ impl Kind {
             Kind::InvalidWaitContext => "invalid wait context",
             Kind::HeldAtExit => "lock held when returning to user space / thread exit",
             Kind::LockFreedWhileHeld => "held lock freed",
+            Kind::HeldAcrossAwait => "blocking lock held across an await",
         }
     }
 }

@@ -140,6 +140,7 @@ pub fn render_report_styled(r: &Report, style: &dyn Style) -> String {
             // replayed trace), so the heading does not say who frees it.
             Kind::LockFreedWhileHeld => format!("a lock that thread '{t}' holds is freed here:"),
             Kind::HeldAtExit => format!("thread '{t}' is exiting while holding:"),
+            Kind::HeldAcrossAwait => format!("a task on thread '{t}' yielded while holding:"),
             _ if a.node == NodeKind::Event && r.chain.first().is_some_and(|l| &l.from == a) => {
                 format!("thread '{t}' signals:")
             }

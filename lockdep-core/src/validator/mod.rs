@@ -24,6 +24,7 @@ use crate::vocab::{Mode, NodeKind, Site};
 mod events;
 mod explain;
 mod instances;
+mod tasks;
 use explain::rule_scenario;
 #[cfg(not(feature = "off"))]
 pub(crate) use instances::any_instance_nodes;

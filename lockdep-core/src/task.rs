@@ -1,0 +1,122 @@
+//! Async tasks with their own held-lock stacks, for any executor.
+//!
+//! An [`Instrumented`] future owns a held-lock stack. Each poll swaps it in as the stack of
+//! the thread that polls, and swaps it back after, so the locks a task holds move with the
+//! task across worker threads (a guard taken on one thread and released on another is no
+//! `bad_unlock`), and two tasks polled on one thread do not see each other's locks. When the
+//! task returns `Poll::Pending` while it holds a *blocking* lock (every lock type but the
+//! async ones of `lockdep_core::tokio::sync`), that is a `held_across_await` report, once
+//! per lock class and site where the guard was taken. Async locks held across an `.await` are
+//! normal and take part in cycle detection like any lock.
+//!
+//! ```
+//! use std::future::Future;
+//! use std::pin::pin;
+//! use std::task::{Context, Poll, Waker};
+//!
+//! let m = lockdep_core::Mutex::new(0);
+//! let mut task = pin!(lockdep_core::task::instrument(async {
+//!     *m.lock() += 1;
+//!     lockdep_core::held_count()
+//! }));
+//! let mut cx = Context::from_waker(Waker::noop());
+//! assert_eq!(task.as_mut().poll(&mut cx), Poll::Ready(0));
+//! ```
+//!
+//! `lockdep_core::tokio::spawn` (feature `tokio`) spawns an instrumented task on tokio.
+
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::hook::{self, TaskStack};
+
+/// A future with its own held-lock stack: see the [module docs](self).
+///
+/// # Invariants
+/// `inner` is structurally pinned (never moved once the wrapper is pinned) and dropped only
+/// in [`Drop`], in place, with the task's stack swapped in.
+#[must_use = "futures do nothing unless polled"]
+pub struct Instrumented<F> {
+    inner: ManuallyDrop<F>,
+    stack: TaskStack,
+}
+
+/// Wraps `fut` in an [`Instrumented`] task whose reports name the caller's location.
+#[track_caller]
+pub fn instrument<F: Future>(fut: F) -> Instrumented<F> {
+    Instrumented::new(fut)
+}
+
+impl<F> Instrumented<F> {
+    /// Wraps `fut`; reports name the caller's location as the task's site.
+    #[track_caller]
+    pub fn new(fut: F) -> Instrumented<F> {
+        Instrumented { inner: ManuallyDrop::new(fut), stack: TaskStack::new() }
+    }
+}
+
+/// Swaps the task's stack back when a poll or a drop ends, also by unwinding.
+struct Entered<'a> {
+    stack: &'a mut TaskStack,
+    entered: bool,
+}
+
+impl<'a> Entered<'a> {
+    fn new(stack: &'a mut TaskStack) -> Entered<'a> {
+        let entered = hook::task_enter(stack);
+        Entered { stack, entered }
+    }
+}
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        hook::task_leave(self.stack, self.entered);
+    }
+}
+
+impl<F: Future> Future for Instrumented<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `inner` is never moved out of the pinned wrapper (the type's invariants);
+        // `stack` is not structurally pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        let r = {
+            let _entered = Entered::new(&mut this.stack);
+            // SAFETY: `inner` stays where it is until it is dropped in place (invariants).
+            unsafe { Pin::new_unchecked(&mut *this.inner) }.poll(cx)
+        };
+        if r.is_pending() {
+            hook::task_pending(&this.stack);
+        }
+        r
+    }
+}
+
+impl<F> Drop for Instrumented<F> {
+    fn drop(&mut self) {
+        // The future's guards release into the task's stack, where they were taken.
+        let _entered = Entered::new(&mut self.stack);
+        // SAFETY: dropped once, here, in place; never used again.
+        unsafe { ManuallyDrop::drop(&mut self.inner) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::task::Waker;
+
+    #[test]
+    fn a_task_does_not_see_the_threads_locks_and_back() {
+        let m = crate::Mutex::new(0);
+        let _g = m.lock();
+        let held = crate::held_count();
+        let mut task = std::pin::pin!(instrument(async { crate::held_count() }));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert_eq!(task.as_mut().poll(&mut cx), Poll::Ready(0));
+        assert_eq!(crate::held_count(), held);
+    }
+}

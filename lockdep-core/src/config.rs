@@ -60,7 +60,8 @@ pub enum SameClass {
 /// let mut c = Config::from_env();
 /// c.on_report = OnReport::Warn;
 /// c.backtrace = Backtrace::Off;
-/// let _ = c.install(); // Err(c) when the configuration was already resolved
+/// c.install().expect("installed before the first tracked lock");
+/// assert_eq!(lockdep_core::on_report(), OnReport::Warn);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -197,15 +198,23 @@ impl Config {
         (Config { on_report, report_dir, backtrace, trace, same_class, max_classes, max_chains }, w)
     }
 
-    /// Makes this the process's configuration. Fails (giving `self` back) when the
-    /// configuration was already resolved: install it before the first tracked lock.
+    /// Makes this the process's configuration, replacing the one read from the environment.
+    /// Fails (giving `self` back) once the validator is in use (the first tracked lock made
+    /// it, with the backtrace setting of that moment): install it first thing in `main` or a
+    /// test harness. The trace file is opened at start-up, so `trace` takes effect only
+    /// through `LOCKDEP_TRACE`.
     pub fn install(self) -> Result<(), Config> {
-        let mut slot = Some(self);
-        RESOLVED.get_or_init(|| RwLock::new(slot.take().expect("taken once")));
-        match slot {
-            None => Ok(()),
-            Some(c) => Err(c),
+        if SEALED.load(Ordering::SeqCst) {
+            return Err(self);
         }
+        let mode = encode(self.on_report);
+        let mut slot = Some(self);
+        let c = RESOLVED.get_or_init(|| RwLock::new(slot.take().expect("taken once")));
+        if let Some(new) = slot {
+            *c.write().unwrap_or_else(|e| e.into_inner()) = new;
+        }
+        MODE.store(mode, Ordering::Relaxed);
+        Ok(())
     }
 }
 
@@ -238,6 +247,13 @@ fn default_report_dir() -> PathBuf {
 static RESOLVED: OnceLock<RwLock<Config>> = OnceLock::new();
 /// Mirror of the resolved `on_report` for the hot path: 0 = not read yet, else 1 + variant.
 static MODE: AtomicU8 = AtomicU8::new(0);
+/// Set when the process-wide validator is made: [`Config::install`] fails from then on.
+static SEALED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Marks the configuration as in use by the process-wide validator.
+pub(crate) fn seal() {
+    SEALED.store(true, Ordering::SeqCst);
+}
 
 /// The configuration, resolving it on first use; `None` when called again by this thread
 /// while it resolves it (reading the environment allocates, and a lock in a

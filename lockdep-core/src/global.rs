@@ -26,6 +26,7 @@ impl std::ops::Deref for Instance {
     #[inline]
     fn deref(&self) -> &Validator {
         self.0.get_or_init(|| {
+            config::seal();
             let c = config::config();
             let v = Validator::new(c.backtrace);
             v.set_same_class(c.same_class);

@@ -244,6 +244,10 @@ fn update(f: impl FnOnce(&mut Config)) {
         let mut c = c.write().unwrap_or_else(|e| e.into_inner());
         f(&mut c);
         MODE.store(encode(c.on_report), Ordering::Relaxed);
+        drop(c);
+        // The hot path's "fast path allowed" flag caches the mode.
+        #[cfg(not(feature = "off"))]
+        crate::global::refresh_fast();
     }
 }
 

@@ -25,12 +25,27 @@ impl std::ops::Deref for Instance {
 
     #[inline]
     fn deref(&self) -> &Validator {
-        self.0.get_or_init(|| {
+        match self.0.get() {
+            Some(v) => v,
+            None => self.make(),
+        }
+    }
+}
+
+impl Instance {
+    /// Makes the validator (or waits for another thread making it), then lets the fast path
+    /// run if everything else allows it.
+    #[cold]
+    #[inline(never)]
+    fn make(&self) -> &Validator {
+        let v = self.0.get_or_init(|| {
             let c = config::config();
             let v = Validator::new(c.backtrace);
             v.set_same_class(c.same_class);
             v
-        })
+        });
+        refresh_fast();
+        v
     }
 }
 
@@ -48,6 +63,63 @@ static FORCE_SLOW: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool
 #[inline]
 fn force_slow() -> bool {
     FORCE_SLOW.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Every acquisition and release takes the slow path from now on.
+fn set_force_slow() {
+    FORCE_SLOW.store(true, std::sync::atomic::Ordering::Relaxed);
+    refresh_fast();
+}
+
+/// Set while the seen-chain fast path of an acquisition may run: validation on (the
+/// configured `on_report` is not `Off`), nothing forces the slow path ([`FORCE_SLOW`]), and
+/// the process-wide validator is made. One load on the hot path instead of three checks.
+///
+/// # Invariants
+/// A cache of those three conditions, recomputed by [`refresh_fast`] after any of them
+/// changes (`config::set_on_report` and every other configuration update, [`set_force_slow`],
+/// the validator's making). It is true only if the validator is made (so the fast path may
+/// use it unchecked). A stale `false` only sends acquisitions to the slow path, which heals
+/// it ([`heal_fast`]).
+static FAST: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether the seen-chain fast path may run (see [`FAST`]).
+#[inline(always)]
+pub(crate) fn fast_allowed() -> bool {
+    FAST.load(std::sync::atomic::Ordering::Acquire)
+}
+
+/// The conditions [`FAST`] caches, read now.
+fn fast_conditions() -> bool {
+    config::on_report() != config::OnReport::Off && !force_slow() && existing().is_some()
+}
+
+/// Recomputes [`FAST`]; called after any of its conditions changed. Lock-free: after its
+/// store it reads the conditions again and repeats while they disagree, so of two racing
+/// refreshes the last store always agrees with the conditions as the later one saw them
+/// (a refresh that computed `true` before another thread turned validation off sees that
+/// change on its re-read, after its store, and stores `false` again).
+pub(crate) fn refresh_fast() {
+    use std::sync::atomic::{fence, Ordering::SeqCst};
+    loop {
+        fence(SeqCst);
+        let on = fast_conditions();
+        FAST.store(on, SeqCst);
+        fence(SeqCst);
+        if fast_conditions() == on {
+            return;
+        }
+    }
+}
+
+/// Called on the slow path of an acquisition while validation is on: sets [`FAST`] if it is
+/// clear although its conditions hold (it was computed while the configuration was being
+/// resolved, say).
+#[inline]
+pub(crate) fn heal_fast() {
+    if !FAST.load(std::sync::atomic::Ordering::Relaxed) && !force_slow() && existing().is_some() {
+        refresh_fast();
+    }
 }
 
 /// This thread's state on the hot path, in one thread-local so an acquisition touches
@@ -177,7 +249,7 @@ fn startup() {
     crate::fork::install(validator);
     crate::recorder::init(c.trace.as_deref());
     if crate::recorder::enabled() || c.backtrace == config::Backtrace::Always {
-        FORCE_SLOW.store(true, std::sync::atomic::Ordering::Relaxed);
+        set_force_slow();
     }
 }
 
@@ -269,6 +341,32 @@ pub(crate) fn acquire_seen(
     // SAFETY: `busy` is clear, so no other reference to the stack is live; this one ends
     // before we return, and `Validator::acquire_seen` (a hash, a lock-free probe and a push)
     // cannot reach this thread-local again.
+    let s = unsafe { &mut *l.stack.get() };
+    (s.len() != 0 || l.armed.get())
+        && v.acquire_seen(s, instance, class, subclass, mode, trylock, SiteRef::Static(site))
+}
+
+/// [`acquire_seen`] when [`fast_allowed`] said yes: the validator is made and nothing forces
+/// the slow path, so neither is checked again.
+#[inline(always)]
+pub(crate) fn acquire_seen_fast(
+    instance: usize,
+    class: ClassId,
+    subclass: u32,
+    mode: Mode,
+    trylock: bool,
+    site: &'static std::panic::Location<'static>,
+) -> bool {
+    // SAFETY: `FAST` was read true (with `Acquire`), and it is set only once the validator is
+    // made (see `FAST`'s invariants); a made `OnceLock` stays made.
+    let v: &Validator = unsafe { VALIDATOR.0.get().unwrap_unchecked() };
+    let Some(l) = local() else { return false };
+    // SAFETY: as in `acquire_seen`.
+    let l = unsafe { &*l };
+    if l.busy.get() {
+        return false;
+    }
+    // SAFETY: as in `acquire_seen`.
     let s = unsafe { &mut *l.stack.get() };
     (s.len() != 0 || l.armed.get())
         && v.acquire_seen(s, instance, class, subclass, mode, trylock, SiteRef::Static(site))

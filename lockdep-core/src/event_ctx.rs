@@ -75,15 +75,21 @@ impl EventContext {
     }
 
     /// Notes a blocking acquisition.
-    #[inline(always)]
+    #[inline]
     pub fn note(&mut self, class: ClassId, subclass: u32, mode: Mode, site: SiteRef) {
-        let p = pack(class, subclass, mode);
+        if !self.memo_hit(class, subclass, mode) {
+            let slot = (class.0 as usize ^ subclass as usize) & (MEMO - 1);
+            self.note_scan(pack(class, subclass, mode), slot, class, subclass, mode, site);
+        }
+    }
+
+    /// Whether [`note`](Self::note) of this acquisition has nothing to do, by the memo
+    /// alone (false may still mean nothing to do).
+    #[inline(always)]
+    pub fn memo_hit(&self, class: ClassId, subclass: u32, mode: Mode) -> bool {
         let slot = (class.0 as usize ^ subclass as usize) & (MEMO - 1);
         // SAFETY: `slot < MEMO` (masked).
-        if unsafe { *self.memo.get_unchecked(slot) } == p {
-            return;
-        }
-        self.note_scan(p, slot, class, subclass, mode, site);
+        unsafe { *self.memo.get_unchecked(slot) == pack(class, subclass, mode) }
     }
 
     /// [`note`](Self::note) past a memo miss: the scan of the kept acquisitions.

@@ -71,22 +71,27 @@ fn set_force_slow() {
     refresh_fast();
 }
 
-/// Set while the seen-chain fast path of an acquisition may run: validation on (the
-/// configured `on_report` is not `Off`), nothing forces the slow path ([`FORCE_SLOW`]), and
-/// the process-wide validator is made. One load on the hot path instead of three checks.
+/// The process-wide validator while the seen-chain fast path of an acquisition may run, else
+/// null: validation on (the configured `on_report` is not `Off`), nothing forces the slow
+/// path ([`FORCE_SLOW`]), and the validator is made. One load on the hot path gives both the
+/// permission and the validator, instead of three checks.
 ///
 /// # Invariants
 /// A cache of those three conditions, recomputed by [`refresh_fast`] after any of them
 /// changes (`config::set_on_report` and every other configuration update, [`set_force_slow`],
-/// the validator's making). It is true only if the validator is made (so the fast path may
-/// use it unchecked). A stale `false` only sends acquisitions to the slow path, which heals
-/// it ([`heal_fast`]).
-static FAST: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// the validator's making). When not null it points to the made process-wide validator,
+/// which lives as long as the process. A stale null only sends acquisitions to the slow
+/// path, which heals it ([`heal_fast`]).
+static FAST: std::sync::atomic::AtomicPtr<Validator> =
+    std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
 
-/// Whether the seen-chain fast path may run (see [`FAST`]).
+/// The validator if the seen-chain fast path may run (see [`FAST`]).
 #[inline(always)]
-pub(crate) fn fast_allowed() -> bool {
-    FAST.load(std::sync::atomic::Ordering::Acquire)
+pub(crate) fn fast_allowed() -> Option<&'static Validator> {
+    let v = FAST.load(std::sync::atomic::Ordering::Acquire);
+    // SAFETY: not null, `FAST` points to the process-wide validator (see its invariants),
+    // made before the pointer was stored (the `Acquire` above pairs with that store).
+    unsafe { v.as_ref() }
 }
 
 /// The conditions [`FAST`] caches, read now.
@@ -104,7 +109,12 @@ pub(crate) fn refresh_fast() {
     loop {
         fence(SeqCst);
         let on = fast_conditions();
-        FAST.store(on, SeqCst);
+        let v = if on {
+            existing().map_or(std::ptr::null(), |v| v as *const Validator)
+        } else {
+            std::ptr::null()
+        };
+        FAST.store(v.cast_mut(), SeqCst);
         fence(SeqCst);
         if fast_conditions() == on {
             return;
@@ -117,7 +127,10 @@ pub(crate) fn refresh_fast() {
 /// resolved, say).
 #[inline]
 pub(crate) fn heal_fast() {
-    if !FAST.load(std::sync::atomic::Ordering::Relaxed) && !force_slow() && existing().is_some() {
+    if FAST.load(std::sync::atomic::Ordering::Relaxed).is_null()
+        && !force_slow()
+        && existing().is_some()
+    {
         refresh_fast();
     }
 }
@@ -346,10 +359,11 @@ pub(crate) fn acquire_seen(
         && v.acquire_seen(s, instance, class, subclass, mode, trylock, SiteRef::Static(site))
 }
 
-/// [`acquire_seen`] when [`fast_allowed`] said yes: the validator is made and nothing forces
-/// the slow path, so neither is checked again.
+/// [`acquire_seen`] when [`fast_allowed`] gave the validator `v`: nothing forces the slow
+/// path, so that is not checked again.
 #[inline(always)]
 pub(crate) fn acquire_seen_fast(
+    v: &Validator,
     instance: usize,
     class: ClassId,
     subclass: u32,
@@ -357,9 +371,6 @@ pub(crate) fn acquire_seen_fast(
     trylock: bool,
     site: &'static std::panic::Location<'static>,
 ) -> bool {
-    // SAFETY: `FAST` was read true (with `Acquire`), and it is set only once the validator is
-    // made (see `FAST`'s invariants); a made `OnceLock` stays made.
-    let v: &Validator = unsafe { VALIDATOR.0.get().unwrap_unchecked() };
     let Some(l) = local() else { return false };
     // SAFETY: as in `acquire_seen`.
     let l = unsafe { &*l };

@@ -217,11 +217,9 @@ fn acquire_fast(
     trylock: bool,
     site: Site,
 ) -> bool {
-    if !global::fast_allowed() {
-        return false;
-    }
+    let Some(v) = global::fast_allowed() else { return false };
     match class.class.cached() {
-        Some(id) => global::acquire_seen_fast(instance, id, subclass, mode, trylock, site),
+        Some(id) => global::acquire_seen_fast(v, instance, id, subclass, mode, trylock, site),
         None => false,
     }
 }

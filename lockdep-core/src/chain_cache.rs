@@ -24,7 +24,8 @@ impl Table {
         let mask = self.slots.len() - 1;
         let mut i = (key as usize) & mask;
         loop {
-            let v = self.slots[i].load(Ordering::Acquire);
+            // SAFETY: `i <= mask < slots.len()` (a power of two, at least `INITIAL`).
+            let v = unsafe { self.slots.get_unchecked(i) }.load(Ordering::Acquire);
             if v == key {
                 return true;
             }

@@ -214,6 +214,7 @@ impl Config {
             *c.write().unwrap_or_else(|e| e.into_inner()) = new;
         }
         MODE.store(mode, Ordering::Relaxed);
+        changed();
         Ok(())
     }
 }
@@ -286,6 +287,24 @@ fn update(f: impl FnOnce(&mut Config)) {
         let mut c = c.write().unwrap_or_else(|e| e.into_inner());
         f(&mut c);
         MODE.store(encode(c.on_report), Ordering::Relaxed);
+        drop(c);
+        changed();
+    }
+}
+
+/// Called after every change of the configuration (the hot path's "fast path allowed" flag
+/// caches the mode: the process-wide instance registers its refresh here, so this bottom
+/// layer names nothing above it).
+static ON_CHANGE: OnceLock<fn()> = OnceLock::new();
+
+/// Registers `f` to run after every change of the configuration (once per process).
+pub(crate) fn on_change(f: fn()) {
+    let _ = ON_CHANGE.set(f);
+}
+
+fn changed() {
+    if let Some(f) = ON_CHANGE.get() {
+        f();
     }
 }
 

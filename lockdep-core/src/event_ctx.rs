@@ -13,8 +13,9 @@
 //!   own base.
 //!
 //! # Cost
-//! One compare per kept class on each blocking acquisition (at most [`CONTEXT`] of them), no
-//! allocation. Classes beyond [`CONTEXT`] since the last wait are not kept (their signal
+//! On each blocking acquisition, one compare against a small direct-mapped memo of the
+//! acquisitions that need nothing done (kept already, or the context was full); on a memo
+//! miss, one compare per kept class (at most [`CONTEXT`] of them). No allocation. Classes beyond [`CONTEXT`] since the last wait are not kept (their signal
 //! edges are missed: a narrower window, documented in the design's "Waits on events").
 
 use crate::class::ClassId;
@@ -36,9 +37,19 @@ pub(crate) struct CtxLock {
 const NONE: CtxLock =
     CtxLock { class: ClassId(0), subclass: 0, mode: Mode::Write, site: SiteRef::None };
 
+/// Slots of the memo in front of the scan (a power of two).
+const MEMO: usize = 16;
+/// An empty memo slot: no packed acquisition is all ones (the mode takes two bits of the top
+/// byte).
+const MEMO_EMPTY: u64 = u64::MAX;
+
 /// The locks acquired since the last wait, and the thread's exit class.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct EventContext {
+    /// Direct-mapped memo of packed acquisitions for which [`note`](Self::note) has nothing
+    /// to do until the next [`clear`](Self::clear): kept already, or the context is full.
+    /// A miss only sends `note` to the scan.
+    memo: [u64; MEMO],
     locks: [CtxLock; CONTEXT],
     len: u8,
     /// Hash of the kept acquisitions, 0 when none (part of a seen-signal key).
@@ -54,22 +65,54 @@ fn pack(class: ClassId, subclass: u32, mode: Mode) -> u64 {
 
 impl EventContext {
     pub const fn new() -> EventContext {
-        EventContext { locks: [NONE; CONTEXT], len: 0, key: 0, base: None }
+        EventContext {
+            memo: [MEMO_EMPTY; MEMO],
+            locks: [NONE; CONTEXT],
+            len: 0,
+            key: 0,
+            base: None,
+        }
     }
 
     /// Notes a blocking acquisition.
     #[inline]
     pub fn note(&mut self, class: ClassId, subclass: u32, mode: Mode, site: SiteRef) {
-        let p = pack(class, subclass, mode);
-        let len = self.len as usize;
-        if self.locks[..len].iter().any(|l| pack(l.class, l.subclass, l.mode) == p) {
-            return;
+        if !self.memo_hit(class, subclass, mode) {
+            let slot = (class.0 as usize ^ subclass as usize) & (MEMO - 1);
+            self.note_scan(pack(class, subclass, mode), slot, class, subclass, mode, site);
         }
-        if len < CONTEXT {
+    }
+
+    /// Whether [`note`](Self::note) of this acquisition has nothing to do, by the memo
+    /// alone (false may still mean nothing to do).
+    #[inline(always)]
+    pub fn memo_hit(&self, class: ClassId, subclass: u32, mode: Mode) -> bool {
+        let slot = (class.0 as usize ^ subclass as usize) & (MEMO - 1);
+        // SAFETY: `slot < MEMO` (masked).
+        unsafe { *self.memo.get_unchecked(slot) == pack(class, subclass, mode) }
+    }
+
+    /// [`note`](Self::note) past a memo miss: the scan of the kept acquisitions.
+    #[inline(never)]
+    fn note_scan(
+        &mut self,
+        p: u64,
+        slot: usize,
+        class: ClassId,
+        subclass: u32,
+        mode: Mode,
+        site: SiteRef,
+    ) {
+        let len = self.len as usize;
+        if !self.locks[..len].iter().any(|l| pack(l.class, l.subclass, l.mode) == p)
+            && len < CONTEXT
+        {
             self.locks[len] = CtxLock { class, subclass, mode, site };
             self.len += 1;
             self.key = crate::held::mix(self.key.rotate_left(23) ^ p ^ 0x2f3a_9d5b_11c7_e405);
         }
+        // Kept now (or before), or the context is full: nothing to do for `p` until `clear`.
+        self.memo[slot] = p;
     }
 
     /// The thread waited: the context starts afresh (the base stays).
@@ -77,6 +120,7 @@ impl EventContext {
     pub fn clear(&mut self) {
         self.len = 0;
         self.key = 0;
+        self.memo = [MEMO_EMPTY; MEMO];
     }
 
     /// The kept acquisitions, oldest first.
@@ -119,5 +163,21 @@ mod tests {
         assert_eq!(c.locks().len(), CONTEXT);
         c.clear();
         assert_eq!((c.locks().len(), c.key()), (0, 0));
+        // After a clear, an acquisition noted before (and memoised) is kept again.
+        c.note(ClassId(1), 0, Mode::Write, SiteRef::None);
+        assert_eq!((c.locks().len(), c.key()), (1, k));
+    }
+
+    #[test]
+    fn memo_collisions_keep_the_same_set_as_the_scan() {
+        // Classes 1 and 17 share a memo slot; notes in alternation keep each once.
+        let mut c = EventContext::new();
+        for _ in 0..3 {
+            for class in [1, 17, 33, 1, 2] {
+                c.note(ClassId(class), 0, Mode::Write, SiteRef::None);
+            }
+        }
+        let kept: Vec<u32> = c.locks().iter().map(|l| l.class.0).collect();
+        assert_eq!(kept, [1, 17, 33, 2]);
     }
 }

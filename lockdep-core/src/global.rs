@@ -25,13 +25,29 @@ impl std::ops::Deref for Instance {
 
     #[inline]
     fn deref(&self) -> &Validator {
-        self.0.get_or_init(|| {
+        match self.0.get() {
+            Some(v) => v,
+            None => self.make(),
+        }
+    }
+}
+
+impl Instance {
+    /// Makes the validator (or waits for another thread making it), then lets the fast path
+    /// run if everything else allows it.
+    #[cold]
+    #[inline(never)]
+    fn make(&self) -> &Validator {
+        let v = self.0.get_or_init(|| {
             config::seal();
+            config::on_change(refresh_fast);
             let c = config::config();
             let v = Validator::new(c.backtrace);
             v.set_same_class(c.same_class);
             v
-        })
+        });
+        refresh_fast();
+        v
     }
 }
 
@@ -49,6 +65,76 @@ static FORCE_SLOW: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool
 #[inline]
 fn force_slow() -> bool {
     FORCE_SLOW.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Every acquisition and release takes the slow path from now on.
+fn set_force_slow() {
+    FORCE_SLOW.store(true, std::sync::atomic::Ordering::Relaxed);
+    refresh_fast();
+}
+
+/// The process-wide validator while the seen-chain fast path of an acquisition may run, else
+/// null: validation on (the configured `on_report` is not `Off`), nothing forces the slow
+/// path ([`FORCE_SLOW`]), and the validator is made. One load on the hot path gives both the
+/// permission and the validator, instead of three checks.
+///
+/// # Invariants
+/// A cache of those three conditions, recomputed by [`refresh_fast`] after any of them
+/// changes (`config::set_on_report` and every other configuration update, [`set_force_slow`],
+/// the validator's making). When not null it points to the made process-wide validator,
+/// which lives as long as the process. A stale null only sends acquisitions to the slow
+/// path, which heals it ([`heal_fast`]).
+static FAST: std::sync::atomic::AtomicPtr<Validator> =
+    std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+
+/// The validator if the seen-chain fast path may run (see [`FAST`]).
+#[inline(always)]
+pub(crate) fn fast_allowed() -> Option<&'static Validator> {
+    let v = FAST.load(std::sync::atomic::Ordering::Acquire);
+    // SAFETY: not null, `FAST` points to the process-wide validator (see its invariants),
+    // made before the pointer was stored (the `Acquire` above pairs with that store).
+    unsafe { v.as_ref() }
+}
+
+/// The conditions [`FAST`] caches, read now.
+fn fast_conditions() -> bool {
+    config::on_report() != config::OnReport::Off && !force_slow() && existing().is_some()
+}
+
+/// Recomputes [`FAST`]; called after any of its conditions changed. Lock-free: after its
+/// store it reads the conditions again and repeats while they disagree, so of two racing
+/// refreshes the last store always agrees with the conditions as the later one saw them
+/// (a refresh that computed `true` before another thread turned validation off sees that
+/// change on its re-read, after its store, and stores `false` again).
+pub(crate) fn refresh_fast() {
+    use std::sync::atomic::{fence, Ordering::SeqCst};
+    loop {
+        fence(SeqCst);
+        let on = fast_conditions();
+        let v = if on {
+            existing().map_or(std::ptr::null(), |v| v as *const Validator)
+        } else {
+            std::ptr::null()
+        };
+        FAST.store(v.cast_mut(), SeqCst);
+        fence(SeqCst);
+        if fast_conditions() == on {
+            return;
+        }
+    }
+}
+
+/// Called on the slow path of an acquisition while validation is on: sets [`FAST`] if it is
+/// clear although its conditions hold (it was computed while the configuration was being
+/// resolved, say).
+#[inline]
+pub(crate) fn heal_fast() {
+    if FAST.load(std::sync::atomic::Ordering::Relaxed).is_null()
+        && !force_slow()
+        && existing().is_some()
+    {
+        refresh_fast();
+    }
 }
 
 /// This thread's state on the hot path, in one thread-local so an acquisition touches
@@ -178,7 +264,7 @@ fn startup() {
     crate::fork::install(validator);
     crate::recorder::init(c.trace.as_deref());
     if crate::recorder::enabled() || c.backtrace == config::Backtrace::Always {
-        FORCE_SLOW.store(true, std::sync::atomic::Ordering::Relaxed);
+        set_force_slow();
     }
 }
 
@@ -310,6 +396,30 @@ pub(crate) fn acquire_seen(
     // SAFETY: `busy` is clear, so no other reference to the stack is live; this one ends
     // before we return, and `Validator::acquire_seen` (a hash, a lock-free probe and a push)
     // cannot reach this thread-local again.
+    let s = unsafe { &mut *l.stack.get() };
+    (s.len() != 0 || l.armed.get())
+        && v.acquire_seen(s, instance, class, subclass, mode, trylock, SiteRef::Static(site))
+}
+
+/// [`acquire_seen`] when [`fast_allowed`] gave the validator `v`: nothing forces the slow
+/// path, so that is not checked again.
+#[inline(always)]
+pub(crate) fn acquire_seen_fast(
+    v: &Validator,
+    instance: usize,
+    class: ClassId,
+    subclass: u32,
+    mode: Mode,
+    trylock: bool,
+    site: &'static std::panic::Location<'static>,
+) -> bool {
+    let Some(l) = local() else { return false };
+    // SAFETY: as in `acquire_seen`.
+    let l = unsafe { &*l };
+    if l.busy.get() {
+        return false;
+    }
+    // SAFETY: as in `acquire_seen`.
     let s = unsafe { &mut *l.stack.get() };
     (s.len() != 0 || l.armed.get())
         && v.acquire_seen(s, instance, class, subclass, mode, trylock, SiteRef::Static(site))

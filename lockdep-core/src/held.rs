@@ -145,13 +145,22 @@ impl HeldStack {
             Some(slot) => {
                 *slot = e;
                 self.len += 1;
-                if !e.trylock {
-                    self.events.note(e.class, e.subclass, e.mode, e.site);
+                // The memo is tested inline; the site is read back from the entry only when
+                // the context may change, so it is never built on the caller's stack.
+                if !e.trylock && !self.events.memo_hit(e.class, e.subclass, e.mode) {
+                    self.note_top();
                 }
                 true
             }
             None => false,
         }
+    }
+
+    /// Notes the top entry in the event context (the memo missed).
+    #[inline(never)]
+    fn note_top(&mut self) {
+        let e = self.entries[self.len - 1];
+        self.events.note(e.class, e.subclass, e.mode, e.site);
     }
 
     /// Index of the most recent entry for `instance`.

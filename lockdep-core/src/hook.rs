@@ -192,30 +192,10 @@ pub(crate) fn acquire(
 ) -> Result<bool, Refused> {
     #[cfg(not(feature = "off"))]
     {
-        if !validating() {
-            return Ok(false);
-        }
-        let id = match class.class.cached() {
-            Some(id) => id,
-            None => match guarded(|| class.id()) {
-                Some(id) => id,
-                None => return Ok(false),
-            },
-        };
-        // The site goes down as a thin pointer: a `SiteRef` built here would be stored in two
-        // halves and re-read whole (a store-forwarding stall on every acquisition).
-        if global::acquire_seen(instance, id, subclass, mode, trylock, site) {
+        if acquire_fast(class, instance, mode, subclass, trylock, site) {
             return Ok(true);
         }
-        acquire_slow(AcquireReq {
-            instance,
-            class: id,
-            subclass,
-            mode,
-            trylock,
-            site: SiteRef::Static(site),
-            nest_lock: None,
-        })
+        acquire_cold(class, instance, mode, subclass, trylock, site)
     }
     #[cfg(feature = "off")]
     {
@@ -224,12 +204,94 @@ pub(crate) fn acquire(
     }
 }
 
+/// The seen-chain fast path of [`acquire`]: one flag (validation on, nothing forcing the slow
+/// path, validator made), the class id from the lock, one thread-local access, a hash, a
+/// probe and a push. False when not handled here (nothing was changed then).
+#[cfg(not(feature = "off"))]
+#[inline(always)]
+fn acquire_fast(
+    class: &LockClass,
+    instance: usize,
+    mode: Mode,
+    subclass: u32,
+    trylock: bool,
+    site: Site,
+) -> bool {
+    let Some(v) = global::fast_allowed() else { return false };
+    match class.class.cached() {
+        Some(id) => global::acquire_seen_fast(v, instance, id, subclass, mode, trylock, site),
+        None => false,
+    }
+}
+
+/// [`acquire`] past its fast path: every check made again, then the seen-chain path or the
+/// validator's slow path. One out-of-line call, so the lock entry points stay small.
+#[cfg(not(feature = "off"))]
+#[cold]
+#[inline(never)]
+fn acquire_cold(
+    class: &LockClass,
+    instance: usize,
+    mode: Mode,
+    subclass: u32,
+    trylock: bool,
+    site: Site,
+) -> Result<bool, Refused> {
+    if !validating() {
+        return Ok(false);
+    }
+    global::heal_fast();
+    let id = match class.class.cached() {
+        Some(id) => id,
+        None => match guarded(|| class.id()) {
+            Some(id) => id,
+            None => return Ok(false),
+        },
+    };
+    // The site goes down as a thin pointer: a `SiteRef` built here would be stored in two
+    // halves and re-read whole (a store-forwarding stall on every acquisition).
+    if global::acquire_seen(instance, id, subclass, mode, trylock, site) {
+        return Ok(true);
+    }
+    acquire_slow(AcquireReq {
+        instance,
+        class: id,
+        subclass,
+        mode,
+        trylock,
+        site: SiteRef::Static(site),
+        nest_lock: None,
+    })
+}
+
 /// A blocking acquisition: [`acquire`], panicking at the caller's site when refused (before
 /// the caller takes its raw lock). Returns whether the guard is tracked.
 #[inline(always)]
 #[track_caller]
 pub(crate) fn lock(class: &LockClass, instance: usize, mode: Mode, subclass: u32) -> bool {
-    match acquire(class, instance, mode, subclass, false, Location::caller()) {
+    #[cfg(not(feature = "off"))]
+    {
+        let site = Location::caller();
+        if acquire_fast(class, instance, mode, subclass, false, site) {
+            return true;
+        }
+        lock_cold(class, instance, mode, subclass, site)
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (class, instance, mode, subclass);
+        false
+    }
+}
+
+/// [`lock`] past its fast path (out of line): [`acquire_cold`], and the panic of a refusal
+/// at the caller's site.
+#[cfg(not(feature = "off"))]
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn lock_cold(class: &LockClass, instance: usize, mode: Mode, subclass: u32, site: Site) -> bool {
+    match acquire_cold(class, instance, mode, subclass, false, site) {
         Ok(tracked) => tracked,
         Err(refused) => refused.raise(),
     }

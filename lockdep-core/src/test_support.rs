@@ -10,6 +10,10 @@ use crate::report::{render_report, Report};
 
 /// Threads currently running a lockdep test (their names).
 static ACTIVE: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// Threads that ever ran a lockdep test: a report raised by one belongs to that test only,
+/// even when it is collected after that test ended (a report of a thread that never ran a
+/// test, one the test spawned, goes to the tests collecting while it was raised).
+static TEST_THREADS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 /// Tests running in panic mode, and the reaction to reports to restore after the last one.
 static IN_PANIC_MODE: Mutex<(usize, OnReport)> = Mutex::new((0, OnReport::Warn));
 
@@ -32,6 +36,12 @@ pub fn run_test<R>(name: &str, f: impl FnOnce() -> R) -> R {
     let thread = hook::thread_name();
     ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).push(thread.clone());
     {
+        let mut known = TEST_THREADS.lock().unwrap_or_else(|e| e.into_inner());
+        if !known.contains(&thread) {
+            known.push(thread.clone());
+        }
+    }
+    {
         let mut p = IN_PANIC_MODE.lock().unwrap_or_else(|e| e.into_inner());
         if p.0 == 0 {
             p.1 = config::on_report();
@@ -49,7 +59,12 @@ pub fn run_test<R>(name: &str, f: impl FnOnce() -> R) -> R {
         let all = hook::reports();
         let mine = all[start.min(all.len())..]
             .iter()
-            .filter(|r| r.thread == thread || !active.contains(&r.thread))
+            .filter(|r| {
+                r.thread == thread || {
+                    let known = TEST_THREADS.lock().unwrap_or_else(|e| e.into_inner());
+                    !known.contains(&r.thread) && !active.contains(&r.thread)
+                }
+            })
             .cloned()
             .collect();
         if let Some(i) = active.iter().position(|t| *t == thread) {

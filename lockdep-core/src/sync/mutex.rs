@@ -99,6 +99,7 @@ impl<T: ?Sized, R: lock_api::RawMutex> Mutex<T, R> {
 
     /// Acquires the lock as subclass `subclass`: deliberate nesting of two locks of one
     /// class (the kernel's `mutex_lock_nested`).
+    #[inline]
     #[track_caller]
     pub fn lock_nested(&self, subclass: u32) -> MutexGuard<'_, T, R> {
         let tracked = hook::lock(&self.class, self.instance(), Mode::Write, subclass);

@@ -256,10 +256,10 @@ fn arm_exit_guard() {
     }
 }
 
-/// Process start-up: reads the configuration and opens the trace file.
-#[cfg(not(any(feature = "off", miri)))]
-#[ctor::ctor]
-fn startup() {
+/// Process start-up: reads the configuration, opens the trace file, installs `fork()`
+/// handling. Run by the hook layer's start-up hook.
+#[cfg_attr(miri, expect(dead_code, reason = "no start-up hook under Miri"))]
+pub(crate) fn startup() {
     let c = config::config();
     crate::fork::install(validator);
     crate::recorder::init(c.trace.as_deref());
@@ -269,10 +269,10 @@ fn startup() {
 }
 
 /// Process exit (also after `std::process::exit` and a panic in `main`): reports locks the
-/// exiting thread holds, writes the process's report file, flushes the trace.
-#[cfg(not(any(feature = "off", miri)))]
-#[ctor::dtor]
-fn shutdown() {
+/// exiting thread holds, writes the process's report file, flushes the trace. Run by the hook
+/// layer's exit hook.
+#[cfg_attr(miri, expect(dead_code, reason = "no exit hook under Miri"))]
+pub(crate) fn shutdown() {
     crate::sink::enter_teardown();
     if config::on_report() != config::OnReport::Off {
         let reports = with_stack(|s| VALIDATOR.held_at_exit(s, &thread_name));

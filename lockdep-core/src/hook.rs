@@ -31,10 +31,26 @@ use crate::{
 #[cfg(not(feature = "off"))]
 impl Drop for LockClass {
     fn drop(&mut self) {
-        if crate::validator::any_instance_nodes() {
+        if crate::validator::instances::any_instance_nodes() {
             free(self, self.instance(), Location::caller());
         }
     }
+}
+
+/// The process's start-up hook (configuration, trace file, `fork()` handling): none with the
+/// `off` feature, nor under Miri (whose ABI check rejects the start-up shim).
+#[cfg(not(any(feature = "off", miri)))]
+#[ctor::ctor]
+fn startup() {
+    global::startup();
+}
+
+/// The process's exit hook (also after `std::process::exit` and a panic in `main`): locks
+/// the exiting thread holds, the report file, the trace.
+#[cfg(not(any(feature = "off", miri)))]
+#[ctor::dtor]
+fn shutdown() {
+    global::shutdown();
 }
 
 /// An acquisition or annotation site.

@@ -66,12 +66,10 @@ pub mod trace;
 #[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
 mod validator;
 
-#[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
 mod recorder;
 #[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
 mod sink;
 
-#[cfg_attr(any(feature = "off", miri), expect(dead_code, reason = "installed at start-up"))]
 mod fork;
 #[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
 mod global;

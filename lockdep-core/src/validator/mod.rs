@@ -23,11 +23,9 @@ use crate::vocab::{Mode, NodeKind, Site};
 
 mod events;
 mod explain;
-mod instances;
+pub(crate) mod instances;
 mod tasks;
 use explain::rule_scenario;
-#[cfg(not(feature = "off"))]
-pub(crate) use instances::any_instance_nodes;
 
 /// One acquisition request.
 #[derive(Clone, Copy, Debug)]

@@ -18,7 +18,7 @@ pub(crate) struct WitnessAcq {
     pub mode: Mode,
     pub trylock: bool,
     pub site: SiteRef,
-    pub trace: u32,
+    pub trace: Option<crate::stacks::TraceId>,
 }
 
 /// First sighting of an edge.
@@ -296,7 +296,7 @@ mod tests {
     }
 
     fn w() -> Witness {
-        let a = WitnessAcq { mode: Mode::Write, trylock: false, site: SiteRef::None, trace: 0 };
+        let a = WitnessAcq { mode: Mode::Write, trylock: false, site: SiteRef::None, trace: None };
         Witness { thread: "t".into(), from: a, to: a }
     }
 

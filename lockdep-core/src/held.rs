@@ -23,8 +23,8 @@ pub(crate) struct HeldLock {
     /// Taken under a nest lock: adds no edges from the other held locks.
     pub nested: bool,
     pub site: SiteRef,
-    /// Index + 1 of the backtrace captured at acquisition (slow path only), 0 when none.
-    pub trace: u32,
+    /// The backtrace captured at acquisition (slow path only), if any.
+    pub trace: Option<crate::stacks::TraceId>,
     /// Chain key of the stack up to and including this entry.
     pub chain_key: u64,
 }
@@ -37,7 +37,7 @@ const EMPTY: HeldLock = HeldLock {
     trylock: false,
     nested: false,
     site: SiteRef::None,
-    trace: 0,
+    trace: None,
     chain_key: 0,
 };
 

@@ -547,7 +547,7 @@ fn probe(instance: usize, class: ClassId, mode: Mode, site: Site) -> HeldLock {
         trylock: false,
         nested: false,
         site: SiteRef::Static(site),
-        trace: 0,
+        trace: None,
         chain_key: 0,
     }
 }
@@ -593,7 +593,7 @@ pub(crate) fn check_state(name: &str, f: impl FnOnce(&Held<'_>) -> bool, site: S
             let v = global::validator();
             let classes: Vec<String> = s.entries().iter().map(|e| v.class_name(e.class)).collect();
             let at = match s.entries().last() {
-                Some(top) => HeldLock { site: SiteRef::Static(site), trace: 0, ..*top },
+                Some(top) => HeldLock { site: SiteRef::Static(site), trace: None, ..*top },
                 None => probe(0, ClassId(0), Mode::Write, site),
             };
             let name = name.to_string();

@@ -138,41 +138,58 @@ pub(crate) struct TraceStore {
     free: Vec<u32>,
 }
 
+/// The id of a trace kept in a [`TraceStore`]: a slot index, stored non-zero so that an
+/// `Option<TraceId>` (a held entry's or an edge witness's stack, if any) takes no extra room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TraceId(std::num::NonZeroU32);
+
+impl TraceId {
+    fn of_slot(slot: usize) -> TraceId {
+        TraceId(std::num::NonZeroU32::MIN.saturating_add(slot as u32))
+    }
+
+    fn slot(self) -> usize {
+        self.0.get() as usize - 1
+    }
+}
+
 impl TraceStore {
-    /// Stores `t`; returns its id (never 0).
-    pub fn insert(&mut self, t: Arc<Trace>) -> u32 {
+    /// Stores `t`; returns its id.
+    pub fn insert(&mut self, t: Arc<Trace>) -> TraceId {
         match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize] = Some(t);
                 self.pinned[i as usize] = false;
-                i + 1
+                TraceId::of_slot(i as usize)
             }
             None => {
                 self.slots.push(Some(t));
                 self.pinned.push(false);
-                self.slots.len() as u32
+                TraceId::of_slot(self.slots.len() - 1)
             }
         }
     }
 
     /// Keeps trace `id` for good (an edge witness refers to it).
-    pub fn pin(&mut self, id: u32) {
-        if id != 0 {
-            self.pinned[id as usize - 1] = true;
+    pub fn pin(&mut self, id: Option<TraceId>) {
+        if let Some(id) = id {
+            self.pinned[id.slot()] = true;
         }
     }
 
     /// Frees trace `id` unless it is pinned.
-    pub fn release(&mut self, id: u32) {
-        let i = id as usize;
-        if id != 0 && !self.pinned[i - 1] && self.slots[i - 1].take().is_some() {
-            self.free.push(id - 1);
+    pub fn release(&mut self, id: Option<TraceId>) {
+        if let Some(id) = id {
+            let i = id.slot();
+            if !self.pinned[i] && self.slots[i].take().is_some() {
+                self.free.push(i as u32);
+            }
         }
     }
 
-    /// Trace `id` (none when 0 or freed).
-    pub fn get(&self, id: u32) -> Option<Arc<Trace>> {
-        id.checked_sub(1).and_then(|i| self.slots.get(i as usize)).and_then(Clone::clone)
+    /// Trace `id` (none when `None` or freed).
+    pub fn get(&self, id: Option<TraceId>) -> Option<Arc<Trace>> {
+        id.and_then(|id| self.slots.get(id.slot())).and_then(Clone::clone)
     }
 
     /// Number of traces held.
@@ -191,12 +208,12 @@ mod tests {
         let mut s = TraceStore::default();
         let a = s.insert(Trace::capture());
         let b = s.insert(Trace::capture());
-        s.pin(a);
-        s.release(a);
-        s.release(b);
+        s.pin(Some(a));
+        s.release(Some(a));
+        s.release(Some(b));
         assert_eq!(s.live(), 1);
         let c = s.insert(Trace::capture());
         assert_eq!(c, b, "the freed slot is reused");
-        assert!(!s.get(a).unwrap().frames().is_empty());
+        assert!(!s.get(Some(a)).unwrap().frames().is_empty());
     }
 }

@@ -41,7 +41,7 @@ fn side(class: ClassId, subclass: u32, mode: Mode, site: SiteRef) -> HeldLock {
         trylock: false,
         nested: false,
         site,
-        trace: 0,
+        trace: None,
         chain_key: 0,
     }
 }

@@ -69,7 +69,7 @@ impl Validator {
             trylock: req.trylock,
             nested: false,
             site: req.site,
-            trace: 0,
+            trace: None,
             chain_key: 0,
         };
         let mut r = self.base_report(st, stack, thread, Kind::ClassViolation, &probe);
@@ -305,7 +305,7 @@ pub(super) struct WitnessLike {
     mode: Mode,
     trylock: bool,
     site: SiteRef,
-    trace: u32,
+    trace: Option<crate::stacks::TraceId>,
 }
 
 impl WitnessLike {

@@ -357,8 +357,13 @@ impl Validator {
             // would grow with the instances.
             let witness = Witness {
                 thread: thread(),
-                from: WitnessAcq { mode: h.mode, trylock: h.trylock, site: h.site, trace: 0 },
-                to: WitnessAcq { mode: new.mode, trylock: new.trylock, site: new.site, trace: 0 },
+                from: WitnessAcq { mode: h.mode, trylock: h.trylock, site: h.site, trace: None },
+                to: WitnessAcq {
+                    mode: new.mode,
+                    trylock: new.trylock,
+                    site: new.site,
+                    trace: None,
+                },
             };
             st.instances.add(from, to, t, witness);
         }
@@ -495,7 +500,7 @@ mod tests {
     use super::*;
 
     fn w() -> Witness {
-        let a = WitnessAcq { mode: Mode::Write, trylock: false, site: SiteRef::None, trace: 0 };
+        let a = WitnessAcq { mode: Mode::Write, trylock: false, site: SiteRef::None, trace: None };
         Witness { thread: "t".into(), from: a, to: a }
     }
 

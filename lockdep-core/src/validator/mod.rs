@@ -201,7 +201,7 @@ impl Validator {
                 trylock,
                 nested: false,
                 site,
-                trace: 0,
+                trace: None,
                 chain_key: key,
             })
     }
@@ -267,7 +267,7 @@ impl Validator {
             trylock: req.trylock,
             nested,
             site: req.site,
-            trace: 0,
+            trace: None,
             chain_key: key,
         };
         if self.cache.contains(key) && self.capture != Capture::Always {
@@ -278,7 +278,7 @@ impl Validator {
         let mut st = self.lock_state();
         st.refusing = refuse;
         if let Some(t) = trace {
-            entry.trace = st.traces.insert(t);
+            entry.trace = Some(st.traces.insert(t));
         }
         if !self.cache.contains(key) {
             let before = reports.len();
@@ -289,12 +289,12 @@ impl Validator {
                 self.check_rules(&mut st, stack, thread, &entry, &mut reports);
             }
             let by_instances = Self::nests_instances(&st, stack, &entry);
-            if by_instances && entry.trace != 0 {
+            if by_instances && entry.trace.is_some() {
                 // Never cached, so taken again and again: keep its stack only if an edge
                 // needs it.
                 st.traces.release(entry.trace);
                 if st.traces.get(entry.trace).is_none() {
-                    entry.trace = 0;
+                    entry.trace = None;
                 }
             }
             let learnt = !(refuse && reports.len() > before);
@@ -551,7 +551,7 @@ impl Validator {
     ) -> Vec<Report> {
         if let Some(i) = stack.find(instance) {
             let e = stack.remove(i);
-            if e.trace != 0 && self.capture == Capture::Always {
+            if e.trace.is_some() && self.capture == Capture::Always {
                 self.lock_state().traces.release(e.trace);
             }
             return Vec::new();
@@ -678,7 +678,7 @@ impl Validator {
             trylock: false,
             nested: false,
             site,
-            trace: 0,
+            trace: None,
             chain_key: 0,
         }
     }

@@ -164,6 +164,29 @@ fn cargo_lockdep_test_on_the_user_example() {
     let o = run(&["test", "--manifest-path", manifest, "--test", "audit", "--", "--no-such-flag"]);
     assert_eq!(o.code, 101, "stdout:\n{}\nstderr:\n{}", o.stdout, o.stderr);
     assert!(o.stdout.contains("FAILED: the tests failed (exit status 101)"), "{}", o.stdout);
+
+    // 6. Under nextest (one process per test, so more report files), when it is installed:
+    //    the same three problems, all suppressed.
+    let nextest = Command::new("cargo").args(["nextest", "--version"]).output();
+    if !nextest.is_ok_and(|o| o.status.success()) {
+        println!("SKIPPED: cargo-nextest is not installed; `cargo lockdep nextest` not run");
+        return;
+    }
+    let o = run(&["lockdep", "nextest", "--manifest-path", manifest]);
+    assert_eq!(o.code, 0, "stdout:\n{}\nstderr:\n{}", o.stdout, o.stderr);
+    assert!(o.stderr.contains("Testing `cargo nextest run` with LOCKDEP=warn"), "{}", o.stderr);
+    assert!(o.stderr.contains("4 tests run: 4 passed"), "{}", o.stderr);
+    let s = &o.stdout;
+    assert!(s.contains("  circular_dependency      0           2          0"), "{s}");
+    assert!(s.contains("  class_violation          0           1          0"), "{s}");
+    assert!(s.contains("lockdep: ok: no new lock problems"), "{s}");
+    let merged = std::fs::read_to_string(run_dir_of(s).join("merged.json")).unwrap();
+    let merged = lockdep_reports::Document::from_json(&merged).unwrap();
+    let fps: Vec<String> = merged.reports.iter().map(|r| r.fingerprint()).collect();
+    assert!(
+        fps.contains(&"circular_dependency:bank::cache,bank::stats".to_string()),
+        "the cross-process cycle is found under nextest too: {fps:?}"
+    );
 }
 
 #[test]

@@ -14,6 +14,34 @@ use crate::vocab::{Site, WaitKind};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ClassId(pub u32);
 
+/// A [`ClassId`] resolved once and then read with one atomic load; empty until set. The
+/// empty state is `u32::MAX`, an id the class limit (`Config::max_classes`) never reaches.
+pub(crate) struct ClassIdCell(AtomicU32);
+
+impl ClassIdCell {
+    const UNSET: u32 = u32::MAX;
+
+    /// A cell holding no id.
+    pub(crate) const fn empty() -> ClassIdCell {
+        ClassIdCell(AtomicU32::new(Self::UNSET))
+    }
+
+    /// The id, if set.
+    #[inline(always)]
+    pub(crate) fn get(&self) -> Option<ClassId> {
+        match self.0.load(Ordering::Acquire) {
+            Self::UNSET => None,
+            id => Some(ClassId(id)),
+        }
+    }
+
+    /// Sets the id (the same one whoever races to set it: the registry is idempotent).
+    pub(crate) fn set(&self, id: ClassId) {
+        debug_assert_ne!(id.0, Self::UNSET);
+        self.0.store(id.0, Ordering::Release);
+    }
+}
+
 /// A named lock class, declared once as a `static`.
 ///
 /// # Examples
@@ -35,15 +63,15 @@ pub struct LockClassKey {
     site: &'static Location<'static>,
     /// Same-class nesting of this class follows the kernel's strict rule.
     strict: bool,
-    /// Resolved class id + 1 in the global validator, 0 while unresolved.
-    cached: AtomicU32,
+    /// The class id resolved in the global validator, once.
+    cached: ClassIdCell,
 }
 
 impl LockClassKey {
     /// A key named `name`, defined at the caller's location.
     #[track_caller]
     pub const fn new(name: &'static str) -> LockClassKey {
-        LockClassKey { name, site: Location::caller(), strict: false, cached: AtomicU32::new(0) }
+        LockClassKey { name, site: Location::caller(), strict: false, cached: ClassIdCell::empty() }
     }
 
     /// A key named `name` whose class follows the kernel's strict rule for same-class nesting
@@ -59,7 +87,7 @@ impl LockClassKey {
     /// ```
     #[track_caller]
     pub const fn new_strict(name: &'static str) -> LockClassKey {
-        LockClassKey { name, site: Location::caller(), strict: true, cached: AtomicU32::new(0) }
+        LockClassKey { name, site: Location::caller(), strict: true, cached: ClassIdCell::empty() }
     }
 
     /// Whether the class follows the strict rule for same-class nesting.
@@ -137,17 +165,17 @@ enum Source {
 pub(crate) struct ClassRef {
     source: Source,
     wait: WaitKind,
-    cached: AtomicU32,
+    cached: ClassIdCell,
 }
 
 impl ClassRef {
     #[track_caller]
     pub const fn at_caller(wait: WaitKind) -> ClassRef {
-        ClassRef { source: Source::Site(Location::caller()), wait, cached: AtomicU32::new(0) }
+        ClassRef { source: Source::Site(Location::caller()), wait, cached: ClassIdCell::empty() }
     }
 
     pub const fn keyed(key: &'static LockClassKey, wait: WaitKind) -> ClassRef {
-        ClassRef { source: Source::Key(key), wait, cached: AtomicU32::new(0) }
+        ClassRef { source: Source::Key(key), wait, cached: ClassIdCell::empty() }
     }
 
     pub fn desc(&self) -> ClassDesc {
@@ -170,10 +198,7 @@ impl ClassRef {
     /// The class id if it was registered already (one atomic load).
     #[inline]
     pub fn cached(&self) -> Option<ClassId> {
-        match self.cached.load(Ordering::Acquire) {
-            0 => None,
-            c => Some(ClassId(c - 1)),
-        }
+        self.cached.get()
     }
 
     /// The class id, registering the class with `register` on first use (the id is cached
@@ -181,11 +206,10 @@ impl ClassRef {
     /// one load from the lock itself, whatever the source.
     #[inline(always)]
     pub fn resolve(&self, register: impl FnOnce(ClassDesc) -> ClassId) -> ClassId {
-        let c = self.cached.load(Ordering::Acquire);
-        if c != 0 {
-            return ClassId(c - 1);
+        match self.cached.get() {
+            Some(id) => id,
+            None => self.resolve_slow(register),
         }
-        self.resolve_slow(register)
     }
 
     #[cold]
@@ -193,16 +217,16 @@ impl ClassRef {
     fn resolve_slow(&self, register: impl FnOnce(ClassDesc) -> ClassId) -> ClassId {
         let id = match self.source {
             Source::Site(_) => register(self.desc()),
-            Source::Key(k) => match k.cached.load(Ordering::Acquire) {
-                0 => {
+            Source::Key(k) => match k.cached.get() {
+                Some(id) => id,
+                None => {
                     let id = register(self.desc());
-                    k.cached.store(id.0 + 1, Ordering::Release);
+                    k.cached.set(id);
                     id
                 }
-                c => ClassId(c - 1),
             },
         };
-        self.cached.store(id.0 + 1, Ordering::Release);
+        self.cached.set(id);
         id
     }
 

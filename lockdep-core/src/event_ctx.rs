@@ -109,7 +109,7 @@ impl EventContext {
         {
             self.locks[len] = CtxLock { class, subclass, mode, site };
             self.len += 1;
-            self.key = crate::held::mix(self.key.rotate_left(23) ^ p ^ 0x2f3a_9d5b_11c7_e405);
+            self.key = crate::vocab::mix(self.key.rotate_left(23) ^ p ^ 0x2f3a_9d5b_11c7_e405);
         }
         // Kept now (or before), or the context is full: nothing to do for `p` until `clear`.
         self.memo[slot] = p;
@@ -139,7 +139,7 @@ impl EventContext {
     pub fn base_key(&self) -> u64 {
         match self.base {
             None => 0,
-            Some((c, _)) => crate::held::mix(c.0 as u64 ^ 0x7c1d_52e3_a4f8_9b61) | 1,
+            Some((c, _)) => crate::vocab::mix(c.0 as u64 ^ 0x7c1d_52e3_a4f8_9b61) | 1,
         }
     }
 }

@@ -18,7 +18,7 @@ pub(crate) struct WitnessAcq {
     pub mode: Mode,
     pub trylock: bool,
     pub site: SiteRef,
-    pub trace: Option<crate::stacks::TraceId>,
+    pub trace: Option<crate::vocab::TraceId>,
 }
 
 /// First sighting of an edge.

@@ -7,7 +7,7 @@
 
 use crate::class::ClassId;
 use crate::event_ctx::EventContext;
-use crate::vocab::{Mode, SiteRef};
+use crate::vocab::{Mode, SiteRef, TraceId};
 
 /// Held locks beyond this depth are reported (`max_lock_depth`) and not tracked.
 pub const MAX_DEPTH: usize = 48;
@@ -24,7 +24,7 @@ pub(crate) struct HeldLock {
     pub nested: bool,
     pub site: SiteRef,
     /// The backtrace captured at acquisition (slow path only), if any.
-    pub trace: Option<crate::stacks::TraceId>,
+    pub trace: Option<TraceId>,
     /// Chain key of the stack up to and including this entry.
     pub chain_key: u64,
 }
@@ -51,15 +51,6 @@ pub(crate) struct HeldStack {
     len: usize,
     /// Locks acquired since the last wait, and the thread's exit event (`event_ctx`).
     pub events: EventContext,
-}
-
-#[inline]
-pub(crate) fn mix(mut x: u64) -> u64 {
-    x ^= x >> 30;
-    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x ^= x >> 27;
-    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
 }
 
 /// Chain key of `prev` extended by one acquisition. Never 0.

@@ -2,6 +2,7 @@
 //! unresolved (only on the slow path of a new chain) and symbolised only when a report needs
 //! them, outside the validator's state lock (a [`Trace`] is shared, and resolves itself once).
 
+pub(crate) use crate::vocab::TraceId;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::fork_safe::ForkSafeMutex;
@@ -136,21 +137,6 @@ pub(crate) struct TraceStore {
     slots: Vec<Option<Arc<Trace>>>,
     pinned: Vec<bool>,
     free: Vec<u32>,
-}
-
-/// The id of a trace kept in a [`TraceStore`]: a slot index, stored non-zero so that an
-/// `Option<TraceId>` (a held entry's or an edge witness's stack, if any) takes no extra room.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct TraceId(std::num::NonZeroU32);
-
-impl TraceId {
-    fn of_slot(slot: usize) -> TraceId {
-        TraceId(std::num::NonZeroU32::MIN.saturating_add(slot as u32))
-    }
-
-    fn slot(self) -> usize {
-        self.0.get() as usize - 1
-    }
 }
 
 impl TraceStore {

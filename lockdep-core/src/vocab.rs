@@ -327,3 +327,33 @@ mod tests {
         }
     }
 }
+
+/// The id of a kept stack trace (a slot of the stack store, `stacks::TraceStore`), stored
+/// non-zero so that an `Option<TraceId>` (a held entry's or an edge witness's stack, if any)
+/// takes no extra room. Here, below the held stack and the graph that carry it, so neither
+/// imports the stack store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TraceId(std::num::NonZeroU32);
+
+impl TraceId {
+    /// The id of slot `slot`.
+    pub(crate) fn of_slot(slot: usize) -> TraceId {
+        TraceId(std::num::NonZeroU32::MIN.saturating_add(slot as u32))
+    }
+
+    /// The slot this id names.
+    pub(crate) fn slot(self) -> usize {
+        self.0.get() as usize - 1
+    }
+}
+
+/// A 64-bit finaliser (splitmix64): the mixing step of chain keys, event-context keys and
+/// event keys.
+#[inline]
+pub(crate) fn mix(mut x: u64) -> u64 {
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}

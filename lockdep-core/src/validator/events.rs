@@ -14,7 +14,7 @@
 //! allocation.
 
 use super::*;
-use crate::held::mix;
+use crate::vocab::mix;
 
 const WAIT_TAG: u64 = 0x3c6e_f372_fe94_f82b;
 const SIGNAL_TAG: u64 = 0xa54f_f53a_5f1d_36f1;

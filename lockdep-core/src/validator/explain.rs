@@ -305,7 +305,7 @@ pub(super) struct WitnessLike {
     mode: Mode,
     trylock: bool,
     site: SiteRef,
-    trace: Option<crate::stacks::TraceId>,
+    trace: Option<crate::vocab::TraceId>,
 }
 
 impl WitnessLike {

@@ -5,6 +5,7 @@
 //! `crate::sync`; with the `off` feature each lock is its raw lock plus its data.
 
 mod condvar_core;
+mod once;
 pub mod parking_lot;
 pub mod std_sync;
 pub mod std_thread;

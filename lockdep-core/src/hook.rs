@@ -817,6 +817,26 @@ fn waited(reports: Vec<Report>, refuse: bool) -> Result<(), Refused> {
     }
 }
 
+/// The event class `what(file:line:col)` of a participant made at `site` (a bounded
+/// channel's free space, `space(...)`, beside its messages' class at `site` itself).
+pub(crate) fn event_named(what: &str, site: Site) -> EventId {
+    #[cfg(not(feature = "off"))]
+    {
+        let desc = crate::class::ClassDesc {
+            name: format!("{what}({}:{}:{})", site.file(), site.line(), site.column()),
+            site: Some(crate::class::site_of(site)),
+            wait: WaitKind::Sleeping,
+            strict: false,
+        };
+        EventId { id: global::register_event(desc) }
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (what, site);
+        EventId {}
+    }
+}
+
 /// A (potentially) blocking wait for `event` at `site`, reported before the caller blocks
 /// (after it released, in the held stack, what the wait releases). `Err` in panic mode when
 /// it closes a cycle: the caller puts its state back, then raises.

@@ -819,7 +819,6 @@ fn waited(reports: Vec<Report>, refuse: bool) -> Result<(), Refused> {
 
 /// The event class `what(file:line:col)` of a participant made at `site` (a bounded
 /// channel's free space, `space(...)`, beside its messages' class at `site` itself).
-#[cfg(feature = "crossbeam")]
 pub(crate) fn event_named(what: &str, site: Site) -> EventId {
     #[cfg(not(feature = "off"))]
     {

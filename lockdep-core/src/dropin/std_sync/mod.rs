@@ -24,7 +24,7 @@
 //! | [`Mutex`] | write | std's API and poisoning |
 //! | [`RwLock`] | `read`: non-recursive read; `write`: write | a reader queues behind a waiting writer |
 //! | [`Condvar`] | a wait releases the mutex in the held-lock stack, is a wait for the condvar's event, and re-takes the mutex after; a notify is a signal | timed waits add no edge |
-//! | [`mpsc`] | `recv` is a wait for the channel's event, `send` a signal | `recv_timeout`, `try_recv` add no edge |
+//! | [`mpsc`] | `recv` is a wait for the channel's event, `send` a signal; a `sync_channel`'s `send` also waits for space, which `recv` signals | `recv_timeout`, `try_recv` add no wait edge |
 //! | [`Once`], [`OnceLock`], [`LazyLock`] | the once is an event node: the initialiser holds it like a lock, every access that may wait for it (`call_once`, `get_or_init`, `set`, deref) acquires it | `get` adds no edge |
 //! | [`Barrier`] | `wait` is a signal of the barrier (the locks taken and released since the last wait), then a wait for it | a lock held across `wait` is not needed by the thread's own arrival |
 //! | [`Arc`], [`Weak`], [`atomic`] | not validated | std's own types, re-exported so imports keep working |

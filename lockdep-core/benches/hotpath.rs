@@ -649,6 +649,7 @@ fn ev(op: Op, lock: &str) -> Event {
         mode: None,
         subclass: 0,
         nest_lock: None,
+        node: None,
         wait: None,
         site: None,
         strict: false,

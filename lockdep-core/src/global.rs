@@ -540,6 +540,18 @@ pub(crate) fn signal_event(event: ClassId, site: SiteRef) -> Vec<Report> {
     .unwrap_or_default()
 }
 
+/// A barrier arrival of this thread at `event` (validator/events.rs): a signal of the locks
+/// it took and released since its last wait, then a wait.
+pub(crate) fn arrive_event(event: ClassId, site: SiteRef, refuse: bool) -> Vec<Report> {
+    with_stack(|s| {
+        if crate::recorder::enabled() {
+            crate::recorder::event(&VALIDATOR, "arrive", event, &thread_name(), site);
+        }
+        VALIDATOR.arrive_event(s, &thread_name, event, site, refuse)
+    })
+    .unwrap_or_default()
+}
+
 /// This thread was spawned by `parent` as a participant whose exit is the event `exit`.
 pub(crate) fn thread_start(exit: ClassId, parent: &str, site: SiteRef) {
     with_stack(|s| {

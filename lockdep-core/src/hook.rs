@@ -802,6 +802,41 @@ pub(crate) fn event_at(site: Site) -> EventId {
     }
 }
 
+/// The outcome of a validated wait: its reports emitted, and `Err` (the caller puts its
+/// state back, then raises) when `refuse` (panic mode) and there are any.
+#[cfg(not(feature = "off"))]
+fn waited(reports: Vec<Report>, refuse: bool) -> Result<(), Refused> {
+    if reports.is_empty() {
+        return Ok(());
+    }
+    sink::emit(global::validator(), &reports);
+    if refuse {
+        Err(Refused { reports })
+    } else {
+        Ok(())
+    }
+}
+
+/// The event class `what(file:line:col)` of a participant made at `site` (a bounded
+/// channel's free space, `space(...)`, beside its messages' class at `site` itself).
+pub(crate) fn event_named(what: &str, site: Site) -> EventId {
+    #[cfg(not(feature = "off"))]
+    {
+        let desc = crate::class::ClassDesc {
+            name: format!("{what}({}:{}:{})", site.file(), site.line(), site.column()),
+            site: Some(crate::class::site_of(site)),
+            wait: WaitKind::Sleeping,
+            strict: false,
+        };
+        EventId { id: global::register_event(desc) }
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (what, site);
+        EventId {}
+    }
+}
+
 /// A (potentially) blocking wait for `event` at `site`, reported before the caller blocks
 /// (after it released, in the held stack, what the wait releases). `Err` in panic mode when
 /// it closes a cycle: the caller puts its state back, then raises.
@@ -814,15 +849,7 @@ pub(crate) fn event_wait(event: EventId, site: Site) -> Result<(), Refused> {
         }
         let refuse = sink::panics_now();
         let reports = global::wait_event(event.id, SiteRef::Static(site), refuse);
-        if reports.is_empty() {
-            return Ok(());
-        }
-        sink::emit(global::validator(), &reports);
-        if refuse {
-            Err(Refused { reports })
-        } else {
-            Ok(())
-        }
+        waited(reports, refuse)
     }
     #[cfg(feature = "off")]
     {
@@ -845,6 +872,68 @@ pub(crate) fn event_signal(event: EventId, site: Site) {
     #[cfg(feature = "off")]
     {
         let _ = (event, site);
+    }
+}
+
+/// A barrier arrival at `site`: a signal of `event` (the locks taken and released since the
+/// last wait), then a wait for it, reported before the caller blocks; `Err` in panic mode
+/// when it closes a cycle.
+pub(crate) fn event_arrive(event: EventId, site: Site) -> Result<(), Refused> {
+    #[cfg(not(feature = "off"))]
+    {
+        if !validating() {
+            return Ok(());
+        }
+        let refuse = sink::panics_now();
+        let reports = global::arrive_event(event.id, SiteRef::Static(site), refuse);
+        waited(reports, refuse)
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (event, site);
+        Ok(())
+    }
+}
+
+/// A once's class (`Once`, `OnceLock`, `LazyLock`): an event node that its initialiser holds
+/// like a lock (so the locks the initialiser takes get edges from it), and that every access
+/// acquires and releases at once (a potential wait for the initialisation, so a lock held
+/// while touching the once gets an edge to it). Zero-sized with the `off` feature.
+pub(crate) struct OnceClass {
+    lock: LockClass,
+}
+
+impl OnceClass {
+    /// The class of a once built at the caller's location.
+    #[track_caller]
+    pub(crate) const fn at_caller() -> OnceClass {
+        OnceClass { lock: LockClass::at_caller(WaitKind::Sleeping) }
+    }
+
+    /// The lock-shaped class, registered as an event node on first use.
+    #[inline]
+    fn resolved(&self) -> &LockClass {
+        #[cfg(not(feature = "off"))]
+        if self.lock.class.cached().is_none() && validating() {
+            let _ = guarded(|| self.lock.class.resolve(global::register_event));
+        }
+        &self.lock
+    }
+}
+
+/// The once's initialisation starts on this thread (or, with `init` false, an access that may
+/// wait for it): validated like a blocking acquisition, panicking at the caller in panic mode
+/// when it closes a cycle. Returns whether [`once_leave`] must be called.
+#[track_caller]
+pub(crate) fn once_enter(c: &OnceClass) -> bool {
+    let class = c.resolved();
+    lock(class, class.instance(), Mode::Write, 0)
+}
+
+/// The initialisation (or access) begun by [`once_enter`] is over.
+pub(crate) fn once_leave(c: &OnceClass, tracked: bool) {
+    if tracked {
+        release(&c.lock, c.lock.instance());
     }
 }
 
@@ -917,15 +1006,7 @@ pub(crate) fn thread_join(
         let refuse = sink::panics_now();
         let name = crate::recorder::trace_name(child);
         let reports = global::join(exit.id, &name, SiteRef::Static(site), refuse);
-        if reports.is_empty() {
-            return Ok(());
-        }
-        sink::emit(global::validator(), &reports);
-        if refuse {
-            Err(Refused { reports })
-        } else {
-            Ok(())
-        }
+        waited(reports, refuse)
     }
     #[cfg(feature = "off")]
     {

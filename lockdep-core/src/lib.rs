@@ -133,6 +133,10 @@ pub mod std {
     pub use crate::dropin::std_thread as thread;
 }
 
+/// `lockdep_core::crossbeam_channel` (feature `crossbeam`): crossbeam's channels as events,
+/// like [`std::sync::mpsc`](crate::std::sync::mpsc), with `Select`.
+#[cfg(feature = "crossbeam")]
+pub use dropin::crossbeam_channel;
 pub use dropin::parking_lot;
 /// `lockdep_core::tokio` (feature `tokio`): [`spawn`](crate::tokio::spawn) with task-owned held
 /// stacks, and `tokio::sync`'s locks validated (`lockdep_core::tokio::sync`).

@@ -115,6 +115,9 @@ pub(crate) fn acquire(
     if v.class_strict(req.class) {
         ev["strict"] = true.into();
     }
+    if v.class_kind(req.class) == crate::report::NodeKind::Event {
+        ev["node"] = "event".into();
+    }
     if v.class_wait(req.class) == WaitKind::Spinning {
         ev["wait"] = "spinning".into();
     }
@@ -136,6 +139,7 @@ pub(crate) fn other(
     thread: &str,
     s: SiteRef,
 ) {
+    let event = v.class_kind(class) == crate::report::NodeKind::Event;
     let class = v.class_name(class);
     let mut ev = serde_json::json!({
         "thread": trace_thread(thread),
@@ -143,6 +147,9 @@ pub(crate) fn other(
         "lock": lock_name(&class, instance),
         "class": class,
     });
+    if event {
+        ev["node"] = "event".into();
+    }
     if let Some(s) = site(s) {
         ev["site"] = s.into();
     }

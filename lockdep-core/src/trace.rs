@@ -20,7 +20,7 @@ use serde::Deserialize;
 use crate::class::{ClassDesc, ClassId};
 use crate::config::SameClass;
 use crate::held::HeldStack;
-use crate::report::Document;
+use crate::report::{Document, NodeKind};
 use crate::validator::{AcquireReq, Validator};
 use crate::vocab::SiteRef;
 use crate::vocab::{Mode, Site, WaitKind};
@@ -43,6 +43,10 @@ pub enum Op {
     Wait,
     /// A signal of `event`: notify, send.
     Signal,
+    /// A barrier arrival at `event`: a signal of it for the locks acquired since the last
+    /// wait and released since (a lock held across the barrier is not counted), then a wait
+    /// for it.
+    Arrive,
     /// The thread starts thread `child`, whose exit it may join.
     Spawn,
     /// A wait for the exit of thread `child`.
@@ -52,7 +56,7 @@ pub enum Op {
 impl Op {
     /// Whether the op names a lock (`lock` is required).
     fn is_lock_op(self) -> bool {
-        !matches!(self, Op::Wait | Op::Signal | Op::Spawn | Op::Join)
+        !matches!(self, Op::Wait | Op::Signal | Op::Arrive | Op::Spawn | Op::Join)
     }
 }
 
@@ -87,6 +91,10 @@ pub struct Event {
     /// A lock instance that must be held (nest lock).
     #[serde(default)]
     pub nest_lock: Option<String>,
+    /// `event` for a lock op on an event node held like a lock (a once's initialisation,
+    /// and each access to the once: a potential wait for it); default a lock class.
+    #[serde(default)]
+    pub node: Option<NodeKind>,
     /// `spinning` for a spin lock class (for wait-context checks); default sleeping.
     #[serde(default)]
     pub wait: Option<WaitKind>,
@@ -206,7 +214,7 @@ pub fn parse_lenient(text: &str) -> Result<(Events, Option<TraceError>), TraceEr
             Ok(ev) => {
                 let missing = match ev.op {
                     op if op.is_lock_op() => ev.lock.is_empty().then_some("lock"),
-                    Op::Wait | Op::Signal => ev.event.is_none().then_some("event"),
+                    Op::Wait | Op::Signal | Op::Arrive => ev.event.is_none().then_some("event"),
                     _ => ev.child.is_none().then_some("child"),
                 };
                 if let Some(field) = missing {
@@ -320,7 +328,7 @@ impl Replay {
     fn apply_event(&mut self, ev: &Event, site: SiteRef) {
         let child = ev.child.clone().unwrap_or_default();
         let class = match ev.op {
-            Op::Wait | Op::Signal => {
+            Op::Wait | Op::Signal | Op::Arrive => {
                 let name = ev.class.as_deref().or(ev.event.as_deref()).unwrap_or_default();
                 self.event_class(name)
             }
@@ -351,6 +359,7 @@ impl Replay {
         let v = &self.validator;
         match ev.op {
             Op::Signal => v.signal_event(stack, &thread, class, site),
+            Op::Arrive => v.arrive_event(stack, &thread, class, site, false),
             _ => v.wait_event(stack, &thread, class, site, false),
         };
     }
@@ -366,7 +375,10 @@ impl Replay {
         }
         let instance = self.instance(&ev.lock);
         let class_name = ev.class.clone().unwrap_or_else(|| ev.lock.clone());
-        let class = self.class(&class_name, ev.wait, ev.strict);
+        let class = match ev.node {
+            Some(NodeKind::Event) => self.event_class(&class_name),
+            _ => self.class(&class_name, ev.wait, ev.strict),
+        };
         let nest = ev.nest_lock.as_deref().map(|n| self.instance(n));
         let site = match &ev.site {
             Some(s) => self.validator.intern_site(parse_site(s)),
@@ -408,7 +420,9 @@ impl Replay {
                     self.validator.free(stack, &move || name.clone(), instance, site);
                 }
             }
-            Op::Wait | Op::Signal | Op::Spawn | Op::Join => unreachable!("handled above"),
+            Op::Wait | Op::Signal | Op::Arrive | Op::Spawn | Op::Join => {
+                unreachable!("handled above")
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 //! The drop-in families in panic mode: a refused acquisition inside a condvar wait or an
-//! upgrade panics at the caller's site and leaves nothing locked. Its own binary: panic mode
+//! upgrade panics at the caller's site and leaves nothing locked; so does a lazy touched from
+//! its own initialiser, or while holding a lock its initialiser takes (before it can block). Its own binary: panic mode
 //! is process-wide.
 
 use std::panic::{self, AssertUnwindSafe};
@@ -50,4 +51,45 @@ fn a_refused_upgrade_panics_and_leaves_the_rwlock_unlocked() {
     assert_eq!(lockdep_core::held_count(), 0);
     assert!(!l.is_locked());
     assert!(!b.is_locked());
+}
+
+#[test]
+fn a_lazy_touched_from_its_own_initialiser_panics_as_recursive_locking() {
+    use lockdep_core::std::sync::LazyLock;
+    lockdep_core::set_on_report(OnReport::Panic);
+    let site = format!("{}:{}:", file!(), line!() + 1);
+    static SELF_REF: LazyLock<u32> = LazyLock::new(|| {
+        // std would deadlock (or panic) here; the touch is refused before it blocks.
+        let inner = panic::catch_unwind(|| *SELF_REF);
+        assert!(inner.is_err());
+        1
+    });
+    assert_eq!(*SELF_REF, 1);
+    let rs: Vec<_> = lockdep_core::reports()
+        .into_iter()
+        .filter(|r| r.classes.iter().any(|c| c.starts_with(&site)))
+        .collect();
+    assert_eq!(rs.len(), 1, "{rs:#?}");
+    assert_eq!(rs[0].kind, lockdep_core::report::Kind::RecursiveLocking);
+    assert_eq!(lockdep_core::held_count(), 0);
+}
+
+#[test]
+fn a_lazy_touched_while_holding_a_lock_its_initialiser_takes_panics_before_it_can_block() {
+    use lockdep_core::std::sync::LazyLock;
+    lockdep_core::set_on_report(OnReport::Panic);
+    static L: Mutex<u32> = Mutex::new(5);
+    static LAZY: LazyLock<u32> = LazyLock::new(|| *L.lock().unwrap());
+    // Initialised on another thread: LAZY -> L.
+    std::thread::spawn(|| assert_eq!(*LAZY, 5)).join().unwrap();
+    let r = panic::catch_unwind(|| {
+        let _g = L.lock().unwrap();
+        *LAZY
+    });
+    let msg = r.unwrap_err();
+    let msg = msg.downcast_ref::<String>().expect("the report as the panic message");
+    assert!(msg.contains("circular_dependency"), "{msg}");
+    assert_eq!(lockdep_core::held_count(), 0);
+    // L was released while unwinding (and poisoned, as std does).
+    assert!(matches!(L.try_lock(), Err(TryLockError::Poisoned(_))));
 }

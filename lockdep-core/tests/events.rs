@@ -13,15 +13,9 @@ use std::time::Duration;
 use lockdep_core::report::{Kind, NodeKind, Report};
 use lockdep_core::std::sync::{mpsc, Arc, Condvar, Mutex};
 use lockdep_core::std::thread;
-use lockdep_core::OnReport;
 
-fn reports_naming(class: &str) -> Vec<Report> {
-    lockdep_core::reports().into_iter().filter(|r| r.classes.iter().any(|c| c == class)).collect()
-}
-
-fn warn() {
-    lockdep_core::set_on_report(OnReport::Warn);
-}
+mod events_common;
+use events_common::{reports_naming, warn};
 
 /// The one report naming `class`: a cycle through an event node.
 fn event_cycle(class: &str) -> Report {
@@ -239,4 +233,50 @@ fn scoped_join_while_holding_a_lock_the_thread_takes_is_reported() {
         h.join().unwrap();
     });
     event_cycle(&a.class_name());
+}
+
+#[test]
+fn scope_ending_while_holding_a_lock_a_scoped_thread_takes_is_reported() {
+    warn();
+    let a = Mutex::new(0);
+    // The scoped thread takes A and is never joined explicitly; the scope's closure returns
+    // a guard of A, so A is held when the scope's end joins the thread: A -> exit(t), and
+    // exit(t) -> A from the thread.
+    let g = thread::scope(|s| {
+        let h = s.spawn(|| *a.lock().unwrap() += 1);
+        while !h.is_finished() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        a.lock().unwrap()
+    });
+    assert_eq!(*g, 1);
+    drop(g);
+    let r = event_cycle(&a.class_name());
+    assert!(r.scenario.iter().any(|s| s.action.starts_with("join(")), "{:?}", r.scenario);
+    let exit = r.chain.iter().find(|l| l.to.node == NodeKind::Event).unwrap();
+    assert!(exit.to.class.starts_with("exit("), "{r:#?}");
+}
+
+#[test]
+fn scope_ending_with_no_lock_held_or_after_explicit_joins_is_not_reported() {
+    warn();
+    let a = Mutex::new(0);
+    let b = Mutex::new(0);
+    // The scope's end joins threads that take A while this thread holds nothing.
+    thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| *a.lock().unwrap() += 1);
+        }
+    });
+    // B is held at the end of this scope, but its only thread was joined explicitly before
+    // B was taken, and takes A only.
+    let g = thread::scope(|s| {
+        let h = s.spawn(|| *a.lock().unwrap() += 1);
+        h.join().unwrap();
+        b.lock().unwrap()
+    });
+    drop(g);
+    assert_eq!(*a.lock().unwrap(), 3);
+    assert!(reports_naming(&a.class_name()).is_empty(), "{:#?}", lockdep_core::reports());
+    assert!(reports_naming(&b.class_name()).is_empty());
 }

@@ -277,3 +277,65 @@ fn every_kind_has_a_snapshot() {
         assert!(snapshot_path(kind.as_str()).exists(), "no snapshot for {kind}");
     }
 }
+
+/// A cycle through an event (issue 14): the waiter holds `queue` across its condvar wait for
+/// `ready`; the notifier takes `queue` before it notifies. The chain names the event as one,
+/// and the scenario shows the wait and the notify that is never reached.
+const EVENT_CYCLE: &str = r#"{"thread":"notifier","op":"acquire","lock":"queue","mode":"write","site":"src/queue.rs:30:9"}
+{"thread":"notifier","op":"release","lock":"queue"}
+{"thread":"notifier","op":"signal","event":"ready","site":"src/queue.rs:32:9"}
+{"thread":"worker","op":"acquire","lock":"queue","mode":"write","site":"src/queue.rs:12:9"}
+{"thread":"worker","op":"wait","event":"ready","site":"src/queue.rs:13:9"}
+"#;
+
+#[test]
+fn circular_dependency_through_an_event() {
+    let doc = replay_one(EVENT_CYCLE, Kind::CircularDependency);
+    check_snapshot("circular_dependency_event", &text(&doc));
+}
+
+/// DOT, HTML (its chain and its SVG graph) and SARIF mark the event node distinctly.
+#[test]
+fn event_nodes_are_marked_in_dot_html_and_sarif() {
+    let doc = replay_one(EVENT_CYCLE, Kind::CircularDependency);
+    let ready = doc.graph.classes.iter().find(|c| c.name == "ready").expect("the event");
+    let queue = doc.graph.classes.iter().find(|c| c.name == "queue").expect("the lock");
+
+    let dot = render::dot::render(&doc);
+    let node = |id: u32| {
+        dot.lines().find(|l| l.trim_start().starts_with(&format!("c{id} ["))).unwrap().to_string()
+    };
+    assert!(
+        node(ready.id).contains(r#"label="event ready", shape=ellipse, style=dashed"#),
+        "{dot}"
+    );
+    assert!(node(queue.id).contains(r#"label="queue""#), "{dot}");
+    assert!(!node(queue.id).contains("ellipse"), "{dot}");
+
+    let html = render::html::render(&doc);
+    assert!(html.contains(r#"<span class="event">event</span> <code class="event">ready</code>"#));
+    assert!(html.contains("<code>queue</code> (write)"), "locks keep their mode");
+    assert!(html.contains(r#"<g class="node event hot" data-class="ready">"#), "the SVG node");
+    assert!(html.contains(r#"<g class="node hot" data-class="queue">"#));
+
+    let sarif: serde_json::Value =
+        serde_json::from_str(&render::sarif::render(&[&doc])).expect("valid JSON");
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["properties"]["events"], serde_json::json!(["ready"]));
+    let texts: Vec<&str> = result["relatedLocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["message"]["text"].as_str().unwrap())
+        .collect();
+    assert!(texts.contains(&"#0 waits for event `ready` on thread 'worker'"), "{texts:?}");
+    assert!(
+        texts.contains(
+            &"#1 event `ready` is signalled only after queue is taken, on thread 'notifier'"
+        ),
+        "{texts:?}"
+    );
+    assert!(texts.contains(&"#0 held queue (write) on thread 'worker'"), "{texts:?}");
+    let message = result["message"]["text"].as_str().unwrap();
+    assert!(message.contains("release queue before waiting for ready"), "{message}");
+}

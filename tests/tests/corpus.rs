@@ -161,3 +161,23 @@ fn out_of_order_release_drops_only_the_released_lock() {
     edges.sort();
     assert_eq!(edges, vec![("A".into(), "B".into()), ("B".into(), "C".into())]);
 }
+
+#[test]
+fn once_and_barrier_traces_mark_their_event_nodes() {
+    use lockdep_core::report::NodeKind;
+    // The lazy, held like a lock by its initialiser, stays an event node in replay.
+    let doc = replay("event_lazy_init_takes_held_lock.jsonl");
+    let r = &doc.reports[0];
+    let to_lazy = r.chain.iter().find(|l| l.to.class == "LAZY").expect("L -> LAZY");
+    assert_eq!((to_lazy.from.node, to_lazy.to.node), (NodeKind::Lock, NodeKind::Event));
+    assert!(r.message.contains("release L before waiting for LAZY"), "{}", r.message);
+    assert!(doc.graph.classes.iter().any(|c| c.name == "LAZY" && c.node == NodeKind::Event));
+    // The barrier: T1 waits at `bar` holding L; T2's arrival, which needs L, never comes.
+    let doc = replay("event_barrier_holding_lock.jsonl");
+    let r = &doc.reports[0];
+    assert_eq!(r.thread, "T1");
+    let actions: Vec<&str> = r.scenario.iter().map(|s| s.action.as_str()).collect();
+    assert!(actions.contains(&"lock(L)"), "{actions:?}");
+    assert!(actions.iter().any(|a| a.starts_with("wait(bar)")), "{actions:?}");
+    assert!(actions.iter().any(|a| a.starts_with("notify(bar)  <- never reached")), "{actions:?}");
+}

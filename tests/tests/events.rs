@@ -1,5 +1,5 @@
 //! Waits on events (issue 14) across the process boundary: a live program with the condvar,
-//! channel and join deadlock shapes (`events_demo`, run with `LOCKDEP=warn` and
+//! channel, join, lazy, barrier and scope-end deadlock shapes (`events_demo`, run with `LOCKDEP=warn` and
 //! `LOCKDEP_TRACE`) reports each, and replaying its recorded trace gives the same verdicts;
 //! `merge` finds an event cycle that spans two documents.
 
@@ -28,14 +28,16 @@ fn live_event_cycles_and_their_replay_agree() {
         .find(|p| p.extension().is_some_and(|e| e == "json"))
         .expect("a report file");
     let live = Document::from_json(&std::fs::read_to_string(file).unwrap()).unwrap();
-    assert_eq!(live.reports.len(), 3, "{stderr}");
+    assert_eq!(live.reports.len(), 6, "{stderr}");
     for r in &live.reports {
         assert_eq!(r.kind, Kind::CircularDependency);
         assert!(r.chain.iter().any(|l| l.to.node == NodeKind::Event), "{r:#?}");
     }
     assert!(stderr.contains("waits for event `"), "{stderr}");
     let trace = std::fs::read_to_string(dir.join("trace.jsonl")).unwrap();
-    for op in ["\"wait\"", "\"signal\"", "\"spawn\"", "\"join\""] {
+    for op in
+        ["\"wait\"", "\"signal\"", "\"spawn\"", "\"join\"", "\"arrive\"", "\"node\":\"event\""]
+    {
         assert!(trace.contains(op), "{op} recorded:\n{trace}");
     }
     let replayed = lockdep_core::trace::replay(&trace, "trace.jsonl").unwrap();

@@ -5,6 +5,9 @@
 //! `crate::sync`; with the `off` feature each lock is its raw lock plus its data.
 
 mod condvar_core;
+#[cfg(feature = "crossbeam")]
+pub mod crossbeam_channel;
+mod once;
 pub mod parking_lot;
 pub mod std_sync;
 pub mod std_thread;

@@ -18,6 +18,7 @@ use crate::vocab::mix;
 
 const WAIT_TAG: u64 = 0x3c6e_f372_fe94_f82b;
 const SIGNAL_TAG: u64 = 0xa54f_f53a_5f1d_36f1;
+const ARRIVE_TAG: u64 = 0x510e_527f_ade6_82d1;
 
 /// The chain-cache key of a wait for `event` on a stack whose chain key is `top`.
 #[inline]
@@ -137,6 +138,49 @@ impl Validator {
         self.cache.insert(key);
         self.settle(st, &mut reports);
         reports
+    }
+
+    /// A barrier arrival at `site`: a signal of `event` for the locks acquired since the last
+    /// wait that the thread no longer holds, then a wait for `event` (the other
+    /// participants' arrivals). A lock held across the barrier is not counted as needed for
+    /// the arrival: it would close a cycle with the thread's own wait (`L -> event -> L`)
+    /// whether or not another participant ever needs `L`; its `L -> event` (the wait) stays.
+    pub(crate) fn arrive_event(
+        &self,
+        stack: &mut HeldStack,
+        thread: ThreadName<'_>,
+        event: ClassId,
+        site: SiteRef,
+        refuse: bool,
+    ) -> Vec<Report> {
+        let key = signal_key(stack.top_key(), stack.events.key(), event) ^ ARRIVE_TAG | 1;
+        let mut reports = Vec::new();
+        if self.capture == Capture::Always || !self.cache.contains(key) {
+            let ev = side(event, 0, Mode::Write, site);
+            let mut st = self.lock_state();
+            st.refusing = refuse;
+            let released = stack.events.locks().iter().filter(|l| {
+                !stack.entries().iter().any(|h| h.class == l.class && h.subclass == l.subclass)
+            });
+            for l in released.map(|l| side(l.class, l.subclass, l.mode, l.site)) {
+                self.event_edge(&mut st, stack, thread, &ev, &l, &mut reports, true);
+            }
+            if !refuse || reports.is_empty() {
+                self.cache.insert(key);
+            }
+            st.refusing = false;
+            self.settle(st, &mut reports);
+            if refuse && !reports.is_empty() {
+                return reports;
+            }
+        }
+        reports.extend(self.wait_event(stack, thread, event, site, refuse));
+        reports
+    }
+
+    /// Whether class `id` is a lock or an event node.
+    pub(crate) fn class_kind(&self, id: ClassId) -> NodeKind {
+        self.lock_state().graph.kind(id)
     }
 
     /// Called for a new chain: the edge from the thread's exit event to the lock `new`.

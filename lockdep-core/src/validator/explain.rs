@@ -166,6 +166,10 @@ impl Validator {
         );
         r.scenario = report::cycle_scenario(&chain);
         r.chain = chain;
+        if r.chain.iter().any(|l| l.from.node == NodeKind::Event) {
+            // A lock-shaped hold of an event (a once's initialiser): explained as a wait.
+            r.message = super::events::event_message(&r);
+        }
         r
     }
 

@@ -1,10 +1,12 @@
 //! Graphviz DOT of a document's class graph; edges on reported cycles are red and bold, and
-//! every edge is labelled with its dependency types.
+//! every edge is labelled with its dependency types. Event nodes (a condvar, a channel, a
+//! thread's exit, a barrier, a once: what a wait waits for) are dashed ellipses labelled
+//! `event <name>`, locks are boxes.
 
 use std::fmt::Write;
 
 use super::cycle_edges;
-use crate::Document;
+use crate::{Document, NodeKind};
 
 /// Quotes a string as a DOT ID.
 pub fn quote(s: &str) -> String {
@@ -34,7 +36,15 @@ pub fn render(doc: &Document) -> String {
     let _ = writeln!(out, "  node [shape=box, fontname=\"monospace\"];");
     let _ = writeln!(out, "  edge [fontname=\"monospace\", fontsize=10];");
     for c in &doc.graph.classes {
-        let mut attrs = format!("label={}", quote(&c.name));
+        let mut attrs = match c.node {
+            NodeKind::Lock => format!("label={}", quote(&c.name)),
+            NodeKind::Event => {
+                format!(
+                    "label={}, shape=ellipse, style=dashed",
+                    quote(&format!("event {}", c.name))
+                )
+            }
+        };
         if let Some(site) = &c.site {
             let _ = write!(attrs, ", tooltip={}", quote(&site.to_string()));
         }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use crate::{Acquisition, Document, Report};
+use crate::{Acquisition, Document, NodeKind, Report};
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -34,6 +34,7 @@ th{background:#f3f3f3} code,pre,.mono{font-family:ui-monospace,monospace;font-si
 .report:target{border-color:#e80;box-shadow:0 0 0 2px #fc6}
 .ok{color:#070} .note{color:#555;font-size:.9em} #focus-note{color:#a50;font-weight:bold}
 .graph-box{border:1px solid #ddd;border-radius:6px;display:inline-block;background:#fff}
+.event{font-style:italic;color:#05a} code.event{border-bottom:1px dashed #05a}
 "#;
 
 /// Progressive enhancement only: the page reads completely without JS. With JS, the
@@ -71,8 +72,21 @@ document.addEventListener('DOMContentLoaded',function(){
 window.addEventListener('hashchange',lockdepFocus);
 "#;
 
+/// One side of a chain link or a held lock; an event node (what a wait waits for) is marked
+/// `class="event"` and named as an event, with no mode.
 fn acq(out: &mut String, a: &Acquisition) {
-    let _ = write!(out, "<code>{}</code> ({})", escape(&a.class), escape(a.mode.as_str()));
+    match a.node {
+        NodeKind::Lock => {
+            let _ = write!(out, "<code>{}</code> ({})", escape(&a.class), escape(a.mode.as_str()));
+        }
+        NodeKind::Event => {
+            let _ = write!(
+                out,
+                "<span class=\"event\">event</span> <code class=\"event\">{}</code>",
+                escape(&a.class)
+            );
+        }
+    }
     if a.subclass != 0 {
         let _ = write!(out, " subclass {}", a.subclass);
     }

@@ -3,10 +3,13 @@
 //! `ruleId` is the report kind, the message is the title plus the explanation, `locations` are
 //! the sites of the triggering acquisition (or, failing that, of the first known chain or held
 //! site, or else the program itself), and `relatedLocations` are the sites of every chain link.
+//! An event node of a chain (what a wait waits for) is named as one: `#0 waits for event
+//! `ready``, `#1 event `ready` is signalled after ...`, and the result's `properties.events`
+//! lists the events of the chain.
 
 use serde_json::{json, Value};
 
-use crate::{Acquisition, Document, Kind, Report, Site};
+use crate::{Acquisition, Document, Kind, NodeKind, Report, Site};
 
 /// The `$schema` URI written in every log.
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -48,9 +51,22 @@ fn result(r: &Report, program: &str) -> Value {
             if let Some(site) = &acq.site {
                 let mut loc = location(site);
                 loc["id"] = json!(related.len());
-                loc["message"] = json!({
-                    "text": format!("#{i} {role} {} ({}) on thread '{}'", acq.class, acq.mode, link.thread)
-                });
+                let text = match (acq.node, role) {
+                    (NodeKind::Lock, _) => {
+                        format!(
+                            "#{i} {role} {} ({}) on thread '{}'",
+                            acq.class, acq.mode, link.thread
+                        )
+                    }
+                    (NodeKind::Event, "held") => format!(
+                        "#{i} event `{}` is signalled only after {} is taken, on thread '{}'",
+                        acq.class, link.to.class, link.thread
+                    ),
+                    (NodeKind::Event, _) => {
+                        format!("#{i} waits for event `{}` on thread '{}'", acq.class, link.thread)
+                    }
+                };
+                loc["message"] = json!({ "text": text });
                 related.push(loc);
             }
         }
@@ -65,6 +81,18 @@ fn result(r: &Report, program: &str) -> Value {
     });
     if !related.is_empty() {
         v["relatedLocations"] = Value::Array(related);
+    }
+    let mut events: Vec<&str> = r
+        .chain
+        .iter()
+        .flat_map(|l| [&l.from, &l.to])
+        .filter(|a| a.node == NodeKind::Event)
+        .map(|a| a.class.as_str())
+        .collect();
+    if !events.is_empty() {
+        events.sort_unstable();
+        events.dedup();
+        v["properties"]["events"] = json!(events);
     }
     v
 }

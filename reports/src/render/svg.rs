@@ -34,6 +34,8 @@ const STYLE: &str = concat!(
     ".graph .node.focus circle{fill:#fc6;stroke:#e80;stroke-width:3}",
     ".graph text{font:12px ui-monospace,monospace;fill:#222}",
     ".graph .node.hot text{fill:#a00;font-weight:bold}",
+    ".graph .node.event circle{stroke-dasharray:3 2}",
+    ".graph .node.event text{font-style:italic}",
     ".graph .elabel{fill:#666;font-size:10px}",
     ".graph .elabel.hot{fill:#c00;font-weight:bold}",
     ".graph .caption{fill:#555}"
@@ -176,7 +178,8 @@ pub fn render(doc: &Document) -> String {
         let full = escape(&cl.identity());
         let _ = writeln!(
             out,
-            r#"<g class="node{}" data-class="{}"><title>{full}</title><circle cx="{x:.1}" cy="{y:.1}" r="{node_r}"/><text x="{lx:.1}" y="{ly:.1}" text-anchor="{anchor}">{}</text></g>"#,
+            r#"<g class="node{}{}" data-class="{}"><title>{full}</title><circle cx="{x:.1}" cy="{y:.1}" r="{node_r}"/><text x="{lx:.1}" y="{ly:.1}" text-anchor="{anchor}">{}</text></g>"#,
+            if cl.node == crate::NodeKind::Event { " event" } else { "" },
             if hot_node { " hot" } else { "" },
             escape(&cl.name),
             escape(&short(&cl.name))

@@ -1,11 +1,11 @@
-//! A program with the three event deadlock shapes of issue 14 (condvar, channel, join), each
-//! sequenced so that it never hangs; run under `LOCKDEP=warn` with `LOCKDEP_TRACE` by
+//! A program with the six event deadlock shapes of issue 14 (condvar, channel, join, lazy,
+//! barrier, scope end), each sequenced so that it never hangs; run under `LOCKDEP=warn` with `LOCKDEP_TRACE` by
 //! `tests/events.rs` to check that replaying the recorded trace gives the live verdicts.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use lockdep_core::std::sync::{mpsc, Arc, Condvar, Mutex};
+use lockdep_core::std::sync::{mpsc, Arc, Barrier, Condvar, LazyLock, Mutex};
 use lockdep_core::std::thread;
 
 fn main() {
@@ -59,6 +59,43 @@ fn main() {
     while !t.is_finished() {
         std::thread::sleep(Duration::from_millis(1));
     }
-    let _g = c.lock().unwrap();
+    let g = c.lock().unwrap();
     t.join().unwrap();
+    drop(g);
+    // Lazy: its initialiser (run on another thread) takes D; this thread touches it holding D.
+    static D: Mutex<u32> = Mutex::new(4);
+    static LAZY: LazyLock<u32> = LazyLock::new(|| *D.lock().unwrap());
+    thread::spawn(|| assert_eq!(*LAZY, 4)).join().unwrap();
+    {
+        let _g = D.lock().unwrap();
+        assert_eq!(*LAZY, 4);
+    }
+    // Barrier: the other participant needs E before it arrives; this one arrives holding E.
+    let e = Arc::new(Mutex::new(()));
+    let barrier = Arc::new(Barrier::new(2));
+    let arrived = Arc::new(AtomicBool::new(false));
+    let (e2, b2, a2) = (Arc::clone(&e), Arc::clone(&barrier), Arc::clone(&arrived));
+    let t = thread::spawn(move || {
+        drop(e2.lock().unwrap());
+        a2.store(true, Ordering::Release);
+        b2.wait();
+    });
+    while !arrived.load(Ordering::Acquire) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    {
+        let _g = e.lock().unwrap();
+        barrier.wait();
+    }
+    t.join().unwrap();
+    // Scope end: the un-joined scoped thread takes F; the scope returns a guard of F.
+    let f = Mutex::new(());
+    let g = thread::scope(|s| {
+        let h = s.spawn(|| drop(f.lock().unwrap()));
+        while !h.is_finished() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        f.lock().unwrap()
+    });
+    drop(g);
 }

@@ -19,20 +19,21 @@
 //! | [`RwLock`] | `read`: non-recursive read; `read_recursive`: recursive read; `upgradable_read`: downgraded (`D`); `write`: write |
 //! | [`ReentrantMutex`] | write, outermost acquisition only |
 //! | [`Condvar`] | a wait releases the mutex in the held-lock stack and re-takes it after |
-//! | [`Once`] | not validated (parking_lot's own, re-exported) |
+//! | [`Once`] | an event node: the initialiser holds it like a lock; every `call_once` acquires it (a potential wait) |
 //!
 //! # Differences from `parking_lot`
 //! - Each lock's class is its construction site (`#[track_caller]`), also for the
 //!   `const_*` constructors.
 //! - Timed tries that succeed are trylocks for the validator (no edge).
 //! - No `Arc` guards, `force_unlock`, `bump` or `with_upgraded`; guards are never `Send`.
-//! - [`Once`] takes no part in validation yet.
 
 mod condvar;
 pub mod lock_api;
+mod once;
 
-pub use ::parking_lot::{Once, OnceState, RawFairMutex, RawMutex, RawRwLock, RawThreadId};
+pub use ::parking_lot::{RawFairMutex, RawMutex, RawRwLock, RawThreadId};
 pub use condvar::{Condvar, WaitTimeoutResult};
+pub use once::{Once, OnceState};
 
 /// A validated mutex over parking_lot's raw mutex.
 pub type Mutex<T> = lock_api::Mutex<RawMutex, T>;

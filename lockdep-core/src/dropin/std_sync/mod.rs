@@ -24,28 +24,30 @@
 //! | [`Mutex`] | write | std's API and poisoning |
 //! | [`RwLock`] | `read`: non-recursive read; `write`: write | a reader queues behind a waiting writer |
 //! | [`Condvar`] | a wait releases the mutex in the held-lock stack, is a wait for the condvar's event, and re-takes the mutex after; a notify is a signal | timed waits add no edge |
-//! | [`mpsc`] | `recv` is a wait for the channel's event, `send` a signal | `recv_timeout`, `try_recv` add no edge |
-//! | [`Once`], [`OnceLock`], [`LazyLock`], [`Barrier`], [`Arc`], [`atomic`] | not validated | std's own types, re-exported so imports keep working |
+//! | [`mpsc`] | `recv` is a wait for the channel's event, `send` a signal; a `sync_channel`'s `send` also waits for space, which `recv` signals | `recv_timeout`, `try_recv` add no wait edge |
+//! | [`Once`], [`OnceLock`], [`LazyLock`] | the once is an event node: the initialiser holds it like a lock, every access that may wait for it (`call_once`, `get_or_init`, `set`, deref) acquires it | `get` adds no edge |
+//! | [`Barrier`] | `wait` is a signal of the barrier (the locks taken and released since the last wait), then a wait for it | a lock held across `wait` is not needed by the thread's own arrival |
+//! | [`Arc`], [`Weak`], [`atomic`] | not validated | std's own types, re-exported so imports keep working |
 //!
 //! # Differences from `std::sync`
 //! - Each lock's class is its construction site (`#[track_caller]`): locks built in one
 //!   helper share a class.
 //! - The raw locks are parking_lot's (no fairness guarantee, like std's futex locks).
-//! - `Once`, `OnceLock`, `LazyLock` and `Barrier` are std's and take no part in validation
-//!   yet: a wait on them is not an edge of the graph.
 //! - `Condvar` works with this module's [`MutexGuard`] only.
 
+mod barrier;
 mod condvar;
 pub mod mpsc;
 mod mutex;
+mod once;
 mod poison;
 mod rwlock;
 
+pub use barrier::{Barrier, BarrierWaitResult};
 pub use condvar::{Condvar, WaitTimeoutResult};
 pub use mutex::{Mutex, MutexGuard};
+pub use once::{LazyLock, Once, OnceLock, OnceState};
 pub use poison::{LockResult, PoisonError, TryLockError, TryLockResult};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-pub use std::sync::{
-    atomic, Arc, Barrier, BarrierWaitResult, LazyLock, Once, OnceLock, OnceState, Weak,
-};
+pub use std::sync::{atomic, Arc, Weak};

@@ -16,8 +16,10 @@
 //! - `recv` (and the blocking iterators) report a wait before blocking, also when a message
 //!   is already there (a potential wait). `recv_timeout` and `try_recv` add no edge: they
 //!   cannot wait forever.
-//! - A `SyncSender::send` that blocks on a full channel is a signal only: its wait for the
-//!   receiver is not an edge.
+//! - A `sync_channel` also has a *space* event (class `space(site)`): `SyncSender::send` is a
+//!   wait for space (a potential wait, also when there is room), and each `recv` that takes
+//!   a message a signal of space, so a sender blocked on a full channel while holding a lock
+//!   the receiver needs is reported.
 //!
 //! # Cost
 //! - `send`, `recv`: std's, plus one chain-cache probe when the same wait or signal was
@@ -35,15 +37,16 @@ pub use std::sync::mpsc::{RecvError, RecvTimeoutError, SendError, TryRecvError, 
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let ev = hook::event_at(Location::caller());
     let (tx, rx) = std::sync::mpsc::channel();
-    (Sender { inner: tx, ev }, Receiver { inner: rx, ev })
+    (Sender { inner: tx, ev }, Receiver { inner: rx, ev, space: None })
 }
 
 /// Creates a bounded channel whose event class is the caller's location.
 #[track_caller]
 pub fn sync_channel<T>(bound: usize) -> (SyncSender<T>, Receiver<T>) {
-    let ev = hook::event_at(Location::caller());
+    let site = Location::caller();
+    let (ev, space) = (hook::event_at(site), hook::event_named("space", site));
     let (tx, rx) = std::sync::mpsc::sync_channel(bound);
-    (SyncSender { inner: tx, ev }, Receiver { inner: rx, ev })
+    (SyncSender { inner: tx, ev, space }, Receiver { inner: rx, ev, space: Some(space) })
 }
 
 /// The sending half of [`channel`]: each `send` is a signal of the channel's event.
@@ -77,12 +80,18 @@ impl<T> std::fmt::Debug for Sender<T> {
 pub struct SyncSender<T> {
     inner: std::sync::mpsc::SyncSender<T>,
     ev: EventId,
+    space: EventId,
 }
 
 impl<T> SyncSender<T> {
-    /// Sends `t`, blocking while the channel is full; a signal of the channel.
+    /// Sends `t`, blocking while the channel is full: a wait for space (reported before it
+    /// blocks; in panic mode a wait that closes a cycle panics here), then a signal of the
+    /// channel.
     #[track_caller]
     pub fn send(&self, t: T) -> Result<(), SendError<T>> {
+        if let Err(refused) = hook::event_wait(self.space, Location::caller()) {
+            refused.raise();
+        }
         hook::event_signal(self.ev, Location::caller());
         self.inner.send(t)
     }
@@ -100,7 +109,7 @@ impl<T> SyncSender<T> {
 
 impl<T> Clone for SyncSender<T> {
     fn clone(&self) -> Self {
-        SyncSender { inner: self.inner.clone(), ev: self.ev }
+        SyncSender { inner: self.inner.clone(), ev: self.ev, space: self.space }
     }
 }
 
@@ -114,27 +123,48 @@ impl<T> std::fmt::Debug for SyncSender<T> {
 pub struct Receiver<T> {
     inner: std::sync::mpsc::Receiver<T>,
     ev: EventId,
+    /// A `sync_channel`'s space event: each receive signals it.
+    space: Option<EventId>,
 }
 
 impl<T> Receiver<T> {
+    /// Frees space in a `sync_channel`: a signal of its space event.
+    #[track_caller]
+    fn freed(&self) {
+        if let Some(space) = self.space {
+            hook::event_signal(space, Location::caller());
+        }
+    }
+
     /// Blocks for a message (std's `recv`); a wait for the channel, reported before blocking
     /// (in panic mode a wait that closes a cycle panics here instead of blocking).
     #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
+        self.freed();
         if let Err(refused) = hook::event_wait(self.ev, Location::caller()) {
             refused.raise();
         }
         self.inner.recv()
     }
 
-    /// A message if one is there; no edge.
+    /// A message if one is there; no wait edge (a signal of space when it took one).
+    #[track_caller]
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.inner.try_recv()
+        let r = self.inner.try_recv();
+        if r.is_ok() {
+            self.freed();
+        }
+        r
     }
 
-    /// [`recv`](Self::recv) for at most `timeout`; no edge (it cannot wait forever).
+    /// [`recv`](Self::recv) for at most `timeout`; no wait edge (it cannot wait forever).
+    #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        self.inner.recv_timeout(timeout)
+        let r = self.inner.recv_timeout(timeout);
+        if r.is_ok() {
+            self.freed();
+        }
+        r
     }
 
     /// The messages, each received with [`recv`](Self::recv), until every sender is gone.

@@ -1,0 +1,338 @@
+//! `crossbeam_channel` whose channels are events of the dependency graph (feature
+//! `crossbeam`), as `lockdep_core::std::sync::mpsc`: a blocking `recv` is a wait for the
+//! channel's messages (class: where `unbounded()` or `bounded()` was called), a `send` a
+//! signal of them. A bounded channel also has a *space* event (class `space(site)`): a
+//! `send` on it is a wait for space (a potential wait, also when there is room, as a `recv`
+//! that finds a message is), and every `recv` a signal of space.
+//!
+//! ```
+//! use lockdep_core::crossbeam_channel::{bounded, unbounded, Select};
+//! use std::thread;
+//!
+//! let (tx, rx) = bounded(1);
+//! let (tx2, rx2) = unbounded::<&str>();
+//! let t = thread::spawn(move || tx.send(7).unwrap());
+//! let mut sel = Select::new();
+//! let i = sel.recv(&rx);
+//! let j = sel.recv(&rx2);
+//! let op = sel.select();
+//! assert_eq!(op.index(), i);
+//! assert_ne!(i, j);
+//! assert_eq!(op.recv(&rx).unwrap(), 7);
+//! t.join().unwrap();
+//! drop(tx2);
+//! ```
+//!
+//! # Differences from `crossbeam_channel`
+//! - `recv`, `Select::select` and a bounded `send` report a wait before blocking, also when
+//!   they would not block (potential waits). Timed and `try_` operations add no edge.
+//! - A blocking [`Select::select`] waits for *each* of its operations: holding a lock that
+//!   any of their signallers needs is reported, even if another operation could have ended
+//!   the wait (conservative).
+//! - No `select!` macro, `after`, `tick` or `never`; `Select` has `send`, `recv`, `select`,
+//!   `try_select` and `select_timeout`.
+//!
+//! # Cost
+//! - `send`, `recv`: crossbeam's, plus one chain-cache probe per wait or signal when seen
+//!   before in the same context (two for a bounded channel's `send` and `recv`).
+
+use std::fmt;
+use std::panic::Location;
+use std::time::Duration;
+
+use crate::hook::{self, EventId};
+
+pub use ::crossbeam_channel::{
+    RecvError, RecvTimeoutError, SelectTimeoutError, SendError, SendTimeoutError, TryRecvError,
+    TrySelectError, TrySendError,
+};
+
+/// A channel's events: its messages, and a bounded channel's free space.
+#[derive(Clone, Copy, Debug)]
+struct Events {
+    data: EventId,
+    space: Option<EventId>,
+}
+
+/// A wait for `ev` at the caller, raised in panic mode when it closes a cycle.
+#[track_caller]
+fn wait(ev: EventId) {
+    if let Err(refused) = hook::event_wait(ev, Location::caller()) {
+        refused.raise();
+    }
+}
+
+/// Creates an unbounded channel whose event class is the caller's location.
+#[track_caller]
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    let ev = Events { data: hook::event_at(Location::caller()), space: None };
+    let (tx, rx) = ::crossbeam_channel::unbounded();
+    (Sender { inner: tx, ev }, Receiver { inner: rx, ev })
+}
+
+/// Creates a channel of capacity `cap` (0: every send waits for a receiver) whose event
+/// classes are the caller's location and `space(` that location `)`.
+#[track_caller]
+pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    let site = Location::caller();
+    let ev = Events { data: hook::event_at(site), space: Some(hook::event_named("space", site)) };
+    let (tx, rx) = ::crossbeam_channel::bounded(cap);
+    (Sender { inner: tx, ev }, Receiver { inner: rx, ev })
+}
+
+/// The sending half: a `send` is a signal of the channel's messages (and, bounded, first a
+/// wait for space).
+pub struct Sender<T> {
+    inner: ::crossbeam_channel::Sender<T>,
+    ev: Events,
+}
+
+impl<T> Sender<T> {
+    /// Sends `msg`, blocking while a bounded channel is full (a wait for space, reported
+    /// before it blocks); a signal of the channel.
+    #[track_caller]
+    pub fn send(&self, msg: T) -> Result<(), SendError<T>> {
+        if let Some(space) = self.ev.space {
+            wait(space);
+        }
+        hook::event_signal(self.ev.data, Location::caller());
+        self.inner.send(msg)
+    }
+
+    /// Sends `msg` if there is room; a signal when it does; no wait.
+    #[track_caller]
+    pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        let r = self.inner.try_send(msg);
+        if r.is_ok() {
+            hook::event_signal(self.ev.data, Location::caller());
+        }
+        r
+    }
+
+    /// [`send`](Self::send) for at most `timeout`: no wait edge (it cannot wait forever); a
+    /// signal when it sent.
+    #[track_caller]
+    pub fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        let r = self.inner.send_timeout(msg, timeout);
+        if r.is_ok() {
+            hook::event_signal(self.ev.data, Location::caller());
+        }
+        r
+    }
+
+    /// Messages in the channel.
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Whether the channel is empty.
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+
+    /// Whether the channel is full.
+    pub fn is_full(&self) -> bool {
+        self.inner.is_full()
+    }
+
+    /// The capacity (`None`: unbounded).
+    pub fn capacity(&self) -> Option<usize> {
+        self.inner.capacity()
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        Sender { inner: self.inner.clone(), ev: self.ev }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender").finish_non_exhaustive()
+    }
+}
+
+/// The receiving half: a blocking `recv` is a wait for the channel's messages (and, bounded,
+/// a signal of space).
+pub struct Receiver<T> {
+    inner: ::crossbeam_channel::Receiver<T>,
+    ev: Events,
+}
+
+impl<T> Receiver<T> {
+    /// Frees space in a bounded channel: a signal of its space event.
+    #[track_caller]
+    fn freed(&self) {
+        if let Some(space) = self.ev.space {
+            hook::event_signal(space, Location::caller());
+        }
+    }
+
+    /// Blocks for a message; reaching it frees space (a signal, bounded channels), then it
+    /// is a wait for the channel, reported before blocking.
+    #[track_caller]
+    pub fn recv(&self) -> Result<T, RecvError> {
+        self.freed();
+        wait(self.ev.data);
+        self.inner.recv()
+    }
+
+    /// A message if one is there; no wait edge (a signal of space when it took one).
+    #[track_caller]
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        let r = self.inner.try_recv();
+        if r.is_ok() {
+            self.freed();
+        }
+        r
+    }
+
+    /// [`recv`](Self::recv) for at most `timeout`; no wait edge.
+    #[track_caller]
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        let r = self.inner.recv_timeout(timeout);
+        if r.is_ok() {
+            self.freed();
+        }
+        r
+    }
+
+    /// The messages, each received with [`recv`](Self::recv), until every sender is gone.
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter { rx: self }
+    }
+
+    /// Messages in the channel.
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Whether the channel is empty.
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        Receiver { inner: self.inner.clone(), ev: self.ev }
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver").finish_non_exhaustive()
+    }
+}
+
+/// The blocking iterator of [`Receiver::iter`].
+#[derive(Debug)]
+pub struct Iter<'a, T> {
+    rx: &'a Receiver<T>,
+}
+
+impl<T> Iterator for Iter<'_, T> {
+    type Item = T;
+
+    #[track_caller]
+    fn next(&mut self) -> Option<T> {
+        self.rx.recv().ok()
+    }
+}
+
+/// crossbeam's `Select` over this module's channels: a blocking
+/// [`select`](Self::select) is a wait for each operation that can block (every `recv`, a
+/// bounded channel's `send`), reported before it blocks.
+pub struct Select<'a> {
+    inner: ::crossbeam_channel::Select<'a>,
+    waits: Vec<EventId>,
+}
+
+impl<'a> Select<'a> {
+    /// An empty selection.
+    pub fn new() -> Select<'a> {
+        Select { inner: ::crossbeam_channel::Select::new(), waits: Vec::new() }
+    }
+
+    /// Adds a send on `s`; returns the operation's index.
+    pub fn send<T>(&mut self, s: &'a Sender<T>) -> usize {
+        self.waits.extend(s.ev.space);
+        self.inner.send(&s.inner)
+    }
+
+    /// Adds a receive on `r`; returns the operation's index.
+    pub fn recv<T>(&mut self, r: &'a Receiver<T>) -> usize {
+        self.waits.push(r.ev.data);
+        self.inner.recv(&r.inner)
+    }
+
+    /// Blocks until one operation is ready: a wait for each, reported before blocking.
+    #[track_caller]
+    pub fn select(&mut self) -> SelectedOperation<'a> {
+        for &ev in &self.waits {
+            wait(ev);
+        }
+        SelectedOperation { inner: self.inner.select() }
+    }
+
+    /// A ready operation, if any; no wait edge.
+    pub fn try_select(&mut self) -> Result<SelectedOperation<'a>, TrySelectError> {
+        self.inner.try_select().map(|inner| SelectedOperation { inner })
+    }
+
+    /// [`select`](Self::select) for at most `timeout`; no wait edge.
+    pub fn select_timeout(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<SelectedOperation<'a>, SelectTimeoutError> {
+        self.inner.select_timeout(timeout).map(|inner| SelectedOperation { inner })
+    }
+}
+
+impl Default for Select<'_> {
+    fn default() -> Self {
+        Select::new()
+    }
+}
+
+impl fmt::Debug for Select<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Select").finish_non_exhaustive()
+    }
+}
+
+/// The operation a [`Select`] chose; complete it with [`send`](Self::send) or
+/// [`recv`](Self::recv) on the channel it was added with.
+#[must_use]
+pub struct SelectedOperation<'a> {
+    inner: ::crossbeam_channel::SelectedOperation<'a>,
+}
+
+impl SelectedOperation<'_> {
+    /// The index the operation was added with.
+    pub fn index(&self) -> usize {
+        self.inner.index()
+    }
+
+    /// Completes a send: a signal of the channel. Panics on the wrong channel (crossbeam's).
+    #[track_caller]
+    pub fn send<T>(self, s: &Sender<T>, msg: T) -> Result<(), SendError<T>> {
+        hook::event_signal(s.ev.data, Location::caller());
+        self.inner.send(&s.inner, msg)
+    }
+
+    /// Completes a receive (a signal of space on a bounded channel). Panics on the wrong
+    /// channel (crossbeam's).
+    #[track_caller]
+    pub fn recv<T>(self, r: &Receiver<T>) -> Result<T, RecvError> {
+        r.freed();
+        self.inner.recv(&r.inner)
+    }
+}
+
+impl fmt::Debug for SelectedOperation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SelectedOperation").field("index", &self.index()).finish()
+    }
+}

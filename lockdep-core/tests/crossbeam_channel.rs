@@ -1,0 +1,176 @@
+//! `lockdep_core::crossbeam_channel` (feature `crossbeam`) on live programs: a `recv` or a
+//! `Select` while holding a lock a sender needs, and a bounded `send` while holding a lock
+//! the receiver needs, are reported; their legal twins are not. Sequenced so nothing really
+//! hangs: the side that closes the cycle runs last, after the other no longer needs the lock.
+#![cfg(feature = "crossbeam")]
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use lockdep_core::crossbeam_channel::{bounded, unbounded, Select};
+use lockdep_core::report::{Kind, NodeKind, Report};
+use lockdep_core::std::sync::{Arc, Mutex};
+use lockdep_core::std::thread;
+
+mod events_common;
+use events_common::{reports_naming, warn};
+
+/// The one report naming `class`: a cycle through the event class starting with `event`.
+fn event_cycle(class: &str, event: &str) -> Report {
+    let rs = reports_naming(class);
+    assert_eq!(rs.len(), 1, "{rs:#?}");
+    let r = rs.into_iter().next().unwrap();
+    assert_eq!(r.kind, Kind::CircularDependency);
+    let link = r.chain.iter().find(|l| l.to.node == NodeKind::Event).expect("an event node");
+    assert_eq!(link.from.class, class);
+    assert!(link.to.class.starts_with(event), "{r:#?}");
+    assert!(r.message.contains(&format!("release {class} before waiting")), "{}", r.message);
+    r
+}
+
+#[test]
+fn recv_while_holding_the_lock_the_only_sender_holds_is_reported() {
+    warn();
+    let a = Arc::new(Mutex::new(()));
+    let (tx, rx) = unbounded();
+    let site = format!("{}:{}:", file!(), line!() - 1);
+    let a2 = Arc::clone(&a);
+    thread::spawn(move || {
+        let _g = a2.lock().unwrap();
+        tx.send(1).unwrap();
+    })
+    .join()
+    .unwrap();
+    let _g = a.lock().unwrap();
+    assert_eq!(rx.recv().unwrap(), 1);
+    event_cycle(&a.class_name(), &site);
+}
+
+#[test]
+fn recv_whose_sender_needs_none_of_the_receivers_locks_and_timed_receives_are_not_reported() {
+    warn();
+    let a = Arc::new(Mutex::new(()));
+    let b = Arc::new(Mutex::new(()));
+    let (tx, rx) = unbounded();
+    let (a2, b2, tx2) = (Arc::clone(&a), Arc::clone(&b), tx.clone());
+    thread::spawn(move || {
+        let _g = b2.lock().unwrap();
+        tx2.send(1).unwrap();
+        drop(_g);
+        // A sender that holds A, for the timed receive below.
+        let _g = a2.lock().unwrap();
+        tx2.send(2).unwrap();
+        tx2.send(3).unwrap();
+    })
+    .join()
+    .unwrap();
+    let _g = a.lock().unwrap();
+    // A recv holding A, of a channel whose sender held A: only timed / try receives, no edge.
+    assert_eq!(rx.recv_timeout(Duration::from_millis(100)).unwrap(), 1);
+    assert_eq!(rx.try_recv().unwrap(), 2);
+    drop(_g);
+    assert_eq!(rx.recv().unwrap(), 3);
+    drop(tx);
+    assert_eq!(rx.iter().count(), 0);
+    assert!(reports_naming(&a.class_name()).is_empty(), "{:#?}", lockdep_core::reports());
+    assert!(reports_naming(&b.class_name()).is_empty());
+}
+
+#[test]
+fn bounded_send_while_holding_a_lock_the_receiver_needs_is_reported() {
+    warn();
+    let a = Arc::new(Mutex::new(()));
+    let (tx, rx) = bounded(1);
+    let site = format!("space({}:{}:", file!(), line!() - 1);
+    let (a2, ready) = (Arc::clone(&a), Arc::new(AtomicBool::new(false)));
+    let r2 = Arc::clone(&ready);
+    // The receiver needs A before it receives (frees space): space -> A.
+    let t = thread::spawn(move || {
+        drop(a2.lock().unwrap());
+        r2.store(true, Ordering::Release);
+        rx.recv().unwrap()
+    });
+    while !ready.load(Ordering::Acquire) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // The sender holds A while it may wait for space: A -> space.
+    let g = a.lock().unwrap();
+    assert_eq!(tx.capacity(), Some(1));
+    tx.send(5).unwrap();
+    drop(g);
+    assert_eq!(t.join().unwrap(), 5);
+    event_cycle(&a.class_name(), &site);
+}
+
+#[test]
+fn unbounded_send_while_holding_a_lock_the_receiver_needs_is_not_reported() {
+    warn();
+    let a = Arc::new(Mutex::new(()));
+    let (tx, rx) = unbounded();
+    let a2 = Arc::clone(&a);
+    let t = thread::spawn(move || {
+        drop(a2.lock().unwrap());
+        rx.recv().unwrap()
+    });
+    // An unbounded send never waits.
+    let g = a.lock().unwrap();
+    tx.send(5).unwrap();
+    drop(g);
+    assert_eq!(t.join().unwrap(), 5);
+    assert!(reports_naming(&a.class_name()).is_empty(), "{:#?}", lockdep_core::reports());
+}
+
+#[test]
+fn select_over_two_receivers_holding_a_lock_one_sender_needs_is_reported() {
+    warn();
+    let a = Arc::new(Mutex::new(()));
+    let (tx1, rx1) = unbounded::<u32>();
+    let (tx2, rx2) = unbounded::<u32>();
+    let site = format!("{}:{}:", file!(), line!() - 1);
+    let a2 = Arc::clone(&a);
+    thread::spawn(move || {
+        let _g = a2.lock().unwrap();
+        tx2.send(2).unwrap();
+    })
+    .join()
+    .unwrap();
+    let g = a.lock().unwrap();
+    let mut sel = Select::new();
+    let i1 = sel.recv(&rx1);
+    let i2 = sel.recv(&rx2);
+    let op = sel.select();
+    assert_eq!(op.index(), i2);
+    assert_ne!(i1, i2);
+    assert_eq!(op.recv(&rx2).unwrap(), 2);
+    drop(g);
+    drop(tx1);
+    event_cycle(&a.class_name(), &site);
+}
+
+#[test]
+fn select_with_no_lock_held_is_not_reported() {
+    warn();
+    let a = Arc::new(Mutex::new(()));
+    let (tx1, rx1) = bounded::<u32>(0);
+    let (tx2, rx2) = unbounded::<u32>();
+    let a2 = Arc::clone(&a);
+    let t = thread::spawn(move || {
+        let _g = a2.lock().unwrap();
+        tx2.send(2).unwrap();
+    });
+    let mut sel = Select::new();
+    sel.recv(&rx1);
+    let i2 = sel.recv(&rx2);
+    let op = sel.select();
+    assert_eq!(op.index(), i2);
+    assert_eq!(op.recv(&rx2).unwrap(), 2);
+    t.join().unwrap();
+    // A select that times out adds no edge either, lock held or not.
+    let _g = a.lock().unwrap();
+    let mut sel = Select::new();
+    sel.recv(&rx1);
+    assert!(sel.select_timeout(Duration::from_millis(1)).is_err());
+    assert!(sel.try_select().is_err());
+    drop(tx1);
+    assert!(reports_naming(&a.class_name()).is_empty(), "{:#?}", lockdep_core::reports());
+}

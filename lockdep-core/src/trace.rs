@@ -141,6 +141,26 @@ struct ConfigLine {
     #[expect(dead_code, reason = "matched only: it must be \"config\"")]
     op: ConfigOp,
     same_class: TraceSameClass,
+    /// The trace format ([`FORMAT`]); absent in traces written before it existed, which
+    /// hold only the contract's forms.
+    #[serde(default)]
+    #[expect(dead_code, reason = "checked by serde: only known formats parse")]
+    format: Option<TraceFormat>,
+}
+
+/// The trace format the recorder writes on its `config` line: `lockdep-trace/2` is the
+/// design's event trace (`acquire` ... `free`, `wait`, `signal`, `spawn`, `join`, `config`)
+/// plus two forms: the `arrive` op (a barrier arrival) and `"node": "event"` on lock ops (a
+/// once held like a lock). Replay reads both versions; a reader of the design's first
+/// version can tell from this field that a trace may hold the two extra forms.
+pub const FORMAT: &str = "lockdep-trace/2";
+
+#[derive(Deserialize)]
+enum TraceFormat {
+    #[serde(rename = "lockdep-trace/1")]
+    V1,
+    #[serde(rename = "lockdep-trace/2")]
+    V2,
 }
 
 #[derive(Deserialize)]
@@ -451,6 +471,23 @@ pub fn replay(text: &str, program: &str) -> Result<Document, TraceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_config_line_names_a_known_format_or_none() {
+        let body = "\n{\"thread\":\"T\",\"op\":\"acquire\",\"lock\":\"A\"}\n";
+        for line in [
+            r#"{"op": "config", "same_class": "instances"}"#,
+            r#"{"op": "config", "same_class": "instances", "format": "lockdep-trace/1"}"#,
+            r#"{"op": "config", "same_class": "instances", "format": "lockdep-trace/2"}"#,
+        ] {
+            assert_eq!(same_class(line), SameClass::Instances, "{line}");
+            assert_eq!(parse(&format!("{line}{body}")).unwrap().len(), 1, "{line}");
+        }
+        let unknown = r#"{"op": "config", "same_class": "instances", "format": "lockdep-trace/9"}"#;
+        assert_eq!(same_class(unknown), SameClass::Strict);
+        let err = parse(&format!("{unknown}{body}")).unwrap_err();
+        assert_eq!(err.line, 1, "an unknown format is bad input at its line: {err:?}");
+    }
 
     #[test]
     fn sites_parse_with_and_without_column() {

@@ -270,7 +270,10 @@ fn traces_recorded_in_each_mode_replay_to_the_live_verdicts() {
         let (live, trace) = child("child_program", mode);
         let first = trace.lines().next().unwrap();
         let config: serde_json::Value = serde_json::from_str(first).unwrap();
-        assert_eq!(config, serde_json::json!({"op": "config", "same_class": mode}));
+        assert_eq!(
+            config,
+            serde_json::json!({"op": "config", "same_class": mode, "format": "lockdep-trace/2"})
+        );
         let lv = verdicts(&live);
         assert_eq!(lv.len(), count, "{mode}: {lv:?}");
         assert!(lv.iter().all(|(k, _)| *k == kind), "{mode}: {lv:?}");

@@ -133,6 +133,7 @@ pub mod std {
     pub use crate::dropin::std_thread as thread;
 }
 
+pub use dropin::lock_api;
 pub use dropin::parking_lot;
 /// `lockdep_core::tokio` (feature `tokio`): [`spawn`](crate::tokio::spawn) with task-owned held
 /// stacks, and `tokio::sync`'s locks validated (`lockdep_core::tokio::sync`).

@@ -14,29 +14,14 @@ use lockdep_core::parking_lot::{
     const_mutex, const_rwlock, Condvar, FairMutex, MappedMutexGuard, Mutex, MutexGuard, Once,
     ReentrantMutex, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
 };
-use lockdep_core::report::{Kind, Report};
-use lockdep_core::{Mode, OnReport};
+mod common;
 
-fn reports_naming(class: &str) -> Vec<Report> {
-    lockdep_core::reports().into_iter().filter(|r| r.classes.iter().any(|c| c == class)).collect()
-}
-
-fn warn() {
-    lockdep_core::set_on_report(OnReport::Warn);
-}
+use common::{one_after_the_other, reports_naming, warn};
+use lockdep_core::report::Kind;
+use lockdep_core::Mode;
 
 fn mode_of(lock: &impl lockdep_core::TrackedLock) -> Option<Mode> {
     lockdep_core::with_held(|h| h.mode(lock))
-}
-
-/// Runs `first` to completion on one thread, then `second` on another: the threads never
-/// overlap, so nothing can really deadlock.
-fn one_after_the_other(
-    first: impl FnOnce() + Send + 'static,
-    second: impl FnOnce() + Send + 'static,
-) {
-    thread::Builder::new().name("first".into()).spawn(first).unwrap().join().unwrap();
-    thread::Builder::new().name("second".into()).spawn(second).unwrap().join().unwrap();
 }
 
 #[test]

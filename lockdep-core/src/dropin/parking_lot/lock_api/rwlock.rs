@@ -501,10 +501,7 @@ impl<'a, R: RawRwLockUpgrade, T: ?Sized> RwLockUpgradableReadGuard<'a, R, T> {
     pub fn upgrade(s: Self) -> RwLockWriteGuard<'a, R, T> {
         let s = ManuallyDrop::new(s);
         let l = s.rwlock;
-        if s.tracked {
-            hook::release(&l.class, l.instance());
-        }
-        match hook::acquire(&l.class, l.instance(), Mode::Write, 0, false, Location::caller()) {
+        match crate::dropin::validate_upgrade(&l.class, l.instance(), s.tracked, false) {
             Ok(tracked) => {
                 // SAFETY: we hold the upgradable hold and hand it over (ManuallyDrop).
                 unsafe { l.raw.upgrade() };
@@ -535,10 +532,14 @@ impl<'a, R: RawRwLockUpgrade, T: ?Sized> RwLockUpgradableReadGuard<'a, R, T> {
     fn upgraded_by_try(s: Self) -> RwLockWriteGuard<'a, R, T> {
         let s = ManuallyDrop::new(s);
         let l = s.rwlock;
-        if s.tracked {
-            hook::release(&l.class, l.instance());
+        match crate::dropin::validate_upgrade(&l.class, l.instance(), s.tracked, true) {
+            Ok(tracked) => l.write_guard(tracked),
+            Err(refused) => {
+                // SAFETY: the try-upgrade made the hold exclusive; no guard owns it any more.
+                unsafe { l.raw.unlock_exclusive() };
+                refused.raise()
+            }
         }
-        l.exclusive_by_try()
     }
 }
 

@@ -158,6 +158,9 @@ pub(crate) fn site_of(loc: &'static Location<'static>) -> Site {
 enum Source {
     Site(&'static Location<'static>),
     Key(&'static LockClassKey),
+    /// A class per type (a raw lock's `INIT` is a `const`, with no caller location): the name
+    /// is this function's result (a type name), with no definition site.
+    Type(fn() -> String),
 }
 
 /// How a lock instance names its class; resolves (once) to a [`ClassId`] of the global
@@ -178,6 +181,10 @@ impl ClassRef {
         ClassRef { source: Source::Key(key), wait, cached: ClassIdCell::empty() }
     }
 
+    pub const fn of_type(name: fn() -> String, wait: WaitKind) -> ClassRef {
+        ClassRef { source: Source::Type(name), wait, cached: ClassIdCell::empty() }
+    }
+
     pub fn desc(&self) -> ClassDesc {
         match self.source {
             Source::Site(loc) => ClassDesc {
@@ -192,6 +199,9 @@ impl ClassRef {
                 wait: self.wait,
                 strict: k.strict,
             },
+            Source::Type(name) => {
+                ClassDesc { name: name(), site: None, wait: self.wait, strict: false }
+            }
         }
     }
 
@@ -216,7 +226,7 @@ impl ClassRef {
     #[inline(never)]
     fn resolve_slow(&self, register: impl FnOnce(ClassDesc) -> ClassId) -> ClassId {
         let id = match self.source {
-            Source::Site(_) => register(self.desc()),
+            Source::Site(_) | Source::Type(_) => register(self.desc()),
             Source::Key(k) => match k.cached.get() {
                 Some(id) => id,
                 None => {

@@ -91,6 +91,20 @@ impl LockClass {
         }
     }
 
+    /// The class of every lock of one type, named `name()` (a type name), with no
+    /// definition site: for raw locks, whose `INIT` is a `const` with no caller location.
+    pub(crate) const fn of_type(name: fn() -> String, wait: WaitKind) -> LockClass {
+        #[cfg(not(feature = "off"))]
+        {
+            LockClass { class: ClassRef::of_type(name, wait) }
+        }
+        #[cfg(feature = "off")]
+        {
+            let _ = (name, wait);
+            LockClass {}
+        }
+    }
+
     /// The class id in the process-wide validator (registered on first use); `ClassId(0)`
     /// with the `off` feature.
     #[inline]
@@ -394,6 +408,37 @@ pub(crate) fn release(class: &LockClass, instance: usize) {
     #[cfg(not(feature = "off"))]
     {
         if !global::release_top(instance) {
+            release_slow(class, instance, SiteRef::None);
+        }
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = (class, instance);
+    }
+}
+
+/// Whether this thread's held stack holds `instance` (false when validation is compiled
+/// out, or re-entered): for raw locks, whose unlock has no guard to say whether the
+/// acquisition was tracked.
+pub(crate) fn holds(instance: usize) -> bool {
+    #[cfg(not(feature = "off"))]
+    {
+        global::inspect(|s| s.find(instance).is_some()).unwrap_or(false)
+    }
+    #[cfg(feature = "off")]
+    {
+        let _ = instance;
+        false
+    }
+}
+
+/// The release of a raw lock's hold: [`release`] when this thread holds `instance` (it was
+/// tracked), nothing when it does not (validation was off when it was taken).
+#[inline]
+pub(crate) fn release_if_held(class: &LockClass, instance: usize) {
+    #[cfg(not(feature = "off"))]
+    {
+        if !global::release_top(instance) && holds(instance) {
             release_slow(class, instance, SiteRef::None);
         }
     }

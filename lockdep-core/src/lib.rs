@@ -137,6 +137,7 @@ pub mod std {
 /// like [`std::sync::mpsc`](crate::std::sync::mpsc), with `Select`.
 #[cfg(feature = "crossbeam")]
 pub use dropin::crossbeam_channel;
+pub use dropin::lock_api;
 pub use dropin::parking_lot;
 /// `lockdep_core::tokio` (feature `tokio`): [`spawn`](crate::tokio::spawn) with task-owned held
 /// stacks, and `tokio::sync`'s locks validated (`lockdep_core::tokio::sync`).

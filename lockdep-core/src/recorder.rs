@@ -36,7 +36,9 @@ pub(crate) fn init(path: Option<&std::path::Path>) {
                 crate::config::SameClass::Instances => "instances",
                 crate::config::SameClass::Strict => "strict",
             };
-            write(serde_json::json!({"op": "config", "same_class": same_class, "format": crate::trace::FORMAT}));
+            write(
+                serde_json::json!({"op": "config", "same_class": same_class, "format": crate::trace::FORMAT}),
+            );
             ON.store(true, Ordering::Release);
         }
         Err(e) => eprintln!("lockdep: cannot write LOCKDEP_TRACE={}: {e}", path.display()),

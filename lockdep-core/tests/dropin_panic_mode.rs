@@ -93,3 +93,31 @@ fn a_lazy_touched_while_holding_a_lock_its_initialiser_takes_panics_before_it_ca
     // L was released while unwinding (and poisoned, as std does).
     assert!(matches!(L.try_lock(), Err(TryLockError::Poisoned(_))));
 }
+
+lockdep_core::raw_lock_class!(struct PanicRw = "panic_mode_traced_rw");
+lockdep_core::raw_lock_class!(struct PanicM = "panic_mode_traced_m");
+
+#[test]
+fn a_refused_raw_upgrade_panics_and_lock_api_s_guard_releases_the_lock() {
+    use lockdep_core::lock_api::TracedRaw;
+    lockdep_core::set_on_report(OnReport::Panic);
+    let l = lock_api::RwLock::<TracedRaw<::parking_lot::RawRwLock, PanicRw>, u32>::new(0);
+    let b = lock_api::Mutex::<TracedRaw<::parking_lot::RawMutex, PanicM>, u32>::new(0);
+    {
+        let _r = l.read();
+        let _gb = b.lock(); // l(shared) -> b
+    }
+    let r = panic::catch_unwind(AssertUnwindSafe(|| {
+        let u = l.upgradable_read();
+        let _gb = b.lock();
+        let _w = lock_api::RwLockUpgradableReadGuard::upgrade(u); // b -> l(write): refused
+    }));
+    let msg = r.unwrap_err();
+    let msg = msg.downcast_ref::<String>().map(String::as_str).unwrap_or_default();
+    assert!(msg.contains("panic_mode_traced_rw"), "refused at the upgrade: {msg}");
+    // The raw lock stayed upgradable until lock_api's guard unwound and released it.
+    assert_eq!(lockdep_core::held_count(), 0);
+    assert!(!l.is_locked());
+    assert!(!b.is_locked());
+    assert!(l.try_write().is_some());
+}

@@ -14,8 +14,9 @@ use lockdep_core::report::{Kind, NodeKind, Report};
 use lockdep_core::std::sync::{mpsc, Arc, Condvar, Mutex};
 use lockdep_core::std::thread;
 
-mod events_common;
-use events_common::{reports_naming, warn};
+#[expect(dead_code, reason = "each test binary uses part of the shared helpers")]
+mod common;
+use common::{reports_naming, warn};
 
 /// The one report naming `class`: a cycle through an event node.
 fn event_cycle(class: &str) -> Report {

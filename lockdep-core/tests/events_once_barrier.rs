@@ -16,8 +16,9 @@ use lockdep_core::report::{Kind, NodeKind, Report};
 use lockdep_core::std::sync::{Arc, Barrier, LazyLock, Mutex, Once, OnceLock};
 use lockdep_core::std::thread;
 
-mod events_common;
-use events_common::{reports_naming, warn};
+#[expect(dead_code, reason = "each test binary uses part of the shared helpers")]
+mod common;
+use common::{reports_naming, warn};
 
 /// The one report naming `class`: a two-link cycle `class -> event -> class`, with the event
 /// node marked and the scenario showing the wait and the signal that never comes.

@@ -14,29 +14,14 @@ use lockdep_core::parking_lot::{
     const_mutex, const_rwlock, Condvar, FairMutex, MappedMutexGuard, Mutex, MutexGuard, Once,
     ReentrantMutex, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
 };
-use lockdep_core::report::{Kind, Report};
-use lockdep_core::{Mode, OnReport};
+mod common;
 
-fn reports_naming(class: &str) -> Vec<Report> {
-    lockdep_core::reports().into_iter().filter(|r| r.classes.iter().any(|c| c == class)).collect()
-}
-
-fn warn() {
-    lockdep_core::set_on_report(OnReport::Warn);
-}
+use common::{one_after_the_other, reports_naming, warn};
+use lockdep_core::report::Kind;
+use lockdep_core::Mode;
 
 fn mode_of(lock: &impl lockdep_core::TrackedLock) -> Option<Mode> {
     lockdep_core::with_held(|h| h.mode(lock))
-}
-
-/// Runs `first` to completion on one thread, then `second` on another: the threads never
-/// overlap, so nothing can really deadlock.
-fn one_after_the_other(
-    first: impl FnOnce() + Send + 'static,
-    second: impl FnOnce() + Send + 'static,
-) {
-    thread::Builder::new().name("first".into()).spawn(first).unwrap().join().unwrap();
-    thread::Builder::new().name("second".into()).spawn(second).unwrap().join().unwrap();
 }
 
 #[test]
@@ -534,4 +519,73 @@ fn parking_lot_once_is_re_exported() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {});
     assert_eq!(ONCE.state(), lockdep_core::parking_lot::OnceState::Done);
+}
+
+#[test]
+fn arc_guards_hold_like_their_borrowed_guards() {
+    use lockdep_core::parking_lot::lock_api::{ArcMutexGuard, ArcRwLockUpgradableReadGuard};
+    warn();
+    let m = Arc::new(Mutex::new(1));
+    let mut g = m.lock_arc();
+    *g += 1;
+    assert!(Arc::ptr_eq(ArcMutexGuard::mutex(&g), &m));
+    assert_eq!(mode_of(&*m), Some(Mode::Write));
+    assert!(m.try_lock_arc().is_none());
+    // `'static`: it can outlive the borrow of `m` it was made from.
+    let keep: ArcMutexGuard<_, u32> = g;
+    drop(keep);
+    assert_eq!(lockdep_core::held_count(), 0);
+    let g = m.try_lock_arc_for(Duration::from_millis(1)).unwrap();
+    assert_eq!((*g, lockdep_core::held_count()), (2, 1));
+    drop(g);
+    drop(m.try_lock_arc_until(Instant::now()).unwrap());
+
+    let l = Arc::new(RwLock::new(1));
+    {
+        let r = l.read_arc();
+        assert_eq!(mode_of(&*l), Some(Mode::Read));
+        let rr = l.read_recursive_arc();
+        assert_eq!(mode_of(&*l), Some(Mode::RecursiveRead));
+        assert!(l.try_write_arc().is_none());
+        let r2 = l.try_read_arc().unwrap();
+        assert_eq!(*r + *rr + *r2, 3);
+    }
+    let u = l.upgradable_read_arc();
+    assert_eq!(mode_of(&*l), Some(Mode::Downgraded));
+    assert!(l.try_upgradable_read_arc().is_none());
+    // A blocking `read` here could queue behind a writer waiting for `u`: a try.
+    let r = l.try_read_arc().expect("plain readers share with an upgradable reader");
+    let u = ArcRwLockUpgradableReadGuard::try_upgrade(u).unwrap_err(); // a reader is in
+    drop(r);
+    let mut w = ArcRwLockUpgradableReadGuard::upgrade(u);
+    assert_eq!(mode_of(&*l), Some(Mode::Write));
+    *w += 1;
+    drop(w);
+    let u = l.try_upgradable_read_arc().unwrap();
+    drop(ArcRwLockUpgradableReadGuard::try_upgrade(u).ok().unwrap());
+    *l.write_arc() += 1;
+    assert_eq!(*l.try_write_arc().unwrap(), 3);
+    assert_eq!(lockdep_core::held_count(), 0);
+    assert!(!l.is_locked() && !m.is_locked());
+    assert!(reports_naming(&l.class_name()).is_empty());
+    assert!(reports_naming(&m.class_name()).is_empty());
+}
+
+#[test]
+fn abba_through_arc_guards_is_reported() {
+    warn();
+    let a = Arc::new(Mutex::new(0));
+    let b = Arc::new(RwLock::new(0));
+    {
+        let _ga = a.lock_arc();
+        let _gb = b.write_arc();
+    }
+    assert!(reports_naming(&a.class_name()).is_empty());
+    {
+        let _gb = b.read_arc();
+        let _ga = a.lock_arc();
+    }
+    let rs = reports_naming(&a.class_name());
+    assert_eq!(rs.len(), 1, "{rs:#?}");
+    assert_eq!(rs[0].kind, Kind::CircularDependency);
 }

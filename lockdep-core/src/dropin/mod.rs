@@ -7,6 +7,7 @@
 mod condvar_core;
 #[cfg(feature = "crossbeam")]
 pub mod crossbeam_channel;
+pub mod lock_api;
 mod once;
 pub mod parking_lot;
 pub mod std_sync;
@@ -16,7 +17,7 @@ pub mod tokio;
 
 use std::panic::Location;
 
-use crate::hook::{self, LockClass};
+use crate::hook::{self, LockClass, Refused};
 use crate::report::Mode;
 
 /// Re-takes a lock released for a wait (a condition variable's, or a guard's `unlocked`):
@@ -41,4 +42,23 @@ pub(crate) fn relock(
             refused.raise()
         }
     }
+}
+
+/// The validator's side of an upgrade (`RwLockUpgradableReadGuard::upgrade` or a successful
+/// `try_upgrade*`, raw or typed): the upgradable hold (`D`, released if `held`) becomes a
+/// write acquisition. A blocking upgrade (`trylock` false) waits for the readers to leave, so
+/// it is validated before the raw upgrade, as a blocking acquisition; a successful try after
+/// it, as a trylock (no edge to it). `Ok(tracked)` for the write hold; on `Err` the caller
+/// leaves the raw lock consistent and raises.
+#[track_caller]
+pub(crate) fn validate_upgrade(
+    class: &LockClass,
+    instance: usize,
+    held: bool,
+    trylock: bool,
+) -> Result<bool, Refused> {
+    if held {
+        hook::release(class, instance);
+    }
+    hook::acquire(class, instance, Mode::Write, 0, trylock, Location::caller())
 }

@@ -24,3 +24,42 @@ pub use spin::{RawSpinLock, SpinLock, SpinLockGuard};
 
 /// Marker that makes guards `!Send`: the held-lock stack they refer to is per thread.
 pub(crate) type NotSend = std::marker::PhantomData<*const ()>;
+
+/// The `Debug` of a lock that never blocks: `name { data: .. }`, the data if the caller's try
+/// succeeded (`data`), `<locked>` if not; the caller adds its own fields and finishes.
+pub(crate) fn debug_lock<'a, 'b: 'a, T: ?Sized + std::fmt::Debug>(
+    f: &'a mut std::fmt::Formatter<'b>,
+    name: &str,
+    data: Option<&T>,
+) -> std::fmt::DebugStruct<'a, 'b> {
+    let mut d = f.debug_struct(name);
+    match data {
+        Some(data) => d.field("data", &data),
+        None => d.field("data", &format_args!("<locked>")),
+    };
+    d
+}
+
+/// `Default` and `From<T>` for lock types `$ty<T>` built by `$ty::new` (over the default raw
+/// lock, like `new`: a raw-lock parameter left to inference would make `default()`
+/// ambiguous). Both are `#[track_caller]`: the class is the caller's location.
+macro_rules! default_and_from {
+    ($($ty:ident),*) => {$(
+        impl<T: Default> Default for $ty<T> {
+            #[track_caller]
+            fn default() -> $ty<T> {
+                $ty::new(T::default())
+            }
+        }
+
+        impl<T> From<T> for $ty<T> {
+            #[track_caller]
+            fn from(val: T) -> $ty<T> {
+                $ty::new(val)
+            }
+        }
+    )*};
+}
+pub(crate) use default_and_from;
+
+default_and_from!(Mutex, RwSem, RwLock, SpinLock);

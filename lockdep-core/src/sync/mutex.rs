@@ -25,7 +25,9 @@ use crate::vocab::{Mode, WaitKind};
 /// ```
 ///
 /// # Differences from `std::sync::Mutex`
-/// - No poisoning: `lock` returns the guard directly.
+/// - No poisoning: `lock` returns the guard directly. Unwind-safe all the same, like std's
+///   (`UnwindSafe` and `RefUnwindSafe`): after a caught panic the data is as the panic left it.
+/// - `Debug` never blocks: it shows the data only if a `try_lock` succeeds (validated as one).
 /// - Acquisitions are checked against every other lock order the process has shown.
 ///
 /// # Cost
@@ -132,22 +134,25 @@ impl<T: ?Sized, R: lock_api::RawMutex> Mutex<T, R> {
     }
 }
 
-impl<T: Default> Default for Mutex<T> {
-    #[track_caller]
-    fn default() -> Mutex<T> {
-        Mutex::new(T::default())
-    }
-}
+// Unwind-safe like `std::sync::{Mutex, RwLock}`: code that catches a panic and reads the data
+// again sees what the panicking code left (no poisoning here; see the type's docs).
+impl<T: ?Sized, R> std::panic::UnwindSafe for Mutex<T, R> {}
+impl<T: ?Sized, R> std::panic::RefUnwindSafe for Mutex<T, R> {}
 
 impl<T: ?Sized + fmt::Debug, R: lock_api::RawMutex> fmt::Debug for Mutex<T, R> {
+    /// Never blocks: the data is shown only if a `try_lock` succeeds, like std's.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Mutex").field("class", &self.class.name()).finish_non_exhaustive()
+        let data = self.try_lock();
+        crate::sync::debug_lock(f, "Mutex", data.as_deref())
+            .field("class", &self.class.name())
+            .finish()
     }
 }
 
 /// Proof that a [`Mutex`] is held; releases it on drop. `!Send`: the held-lock stack that
 /// records it belongs to the acquiring thread.
 #[must_use = "if unused the Mutex will immediately unlock"]
+#[clippy::has_significant_drop]
 pub struct MutexGuard<'a, T: ?Sized, R: lock_api::RawMutex = parking_lot::RawMutex> {
     lock: &'a Mutex<T, R>,
     tracked: bool,

@@ -18,6 +18,9 @@ fn lock_types_are_their_raw_lock_plus_data() {
     assert_eq!(size_of::<RwLock<u64>>(), size_of::<parking_lot::RwLock<u64>>());
     assert_eq!(size_of::<SpinLock<u64>>(), size_of::<lock_api::Mutex<RawSpinLock, u64>>());
     assert_eq!(size_of::<LockMap>(), 0);
+    type Traced<R> = lockdep_core::lock_api::TracedRaw<R>;
+    assert_eq!(size_of::<Traced<parking_lot::RawMutex>>(), size_of::<parking_lot::RawMutex>());
+    assert_eq!(size_of::<Traced<parking_lot::RawRwLock>>(), size_of::<parking_lot::RawRwLock>());
 }
 
 static A: LockClassKey = LockClassKey::new("off::a");

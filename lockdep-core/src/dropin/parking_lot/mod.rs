@@ -25,7 +25,11 @@
 //! - Each lock's class is its construction site (`#[track_caller]`), also for the
 //!   `const_*` constructors.
 //! - Timed tries that succeed are trylocks for the validator (no edge).
-//! - No `Arc` guards, `force_unlock`, `bump` or `with_upgraded`; guards are never `Send`.
+//! - `Arc` guards (`lock_arc`, `read_arc`, `write_arc`, `upgradable_read_arc`, their tries)
+//!   are always there (parking_lot needs its `arc_lock` feature); no `downgrade` of an `Arc`
+//!   guard yet.
+//! - No `force_unlock`, `bump` or `with_upgraded`; guards are never `Send`.
+//! - Locks are unwind-safe like std's (parking_lot's are not).
 
 mod condvar;
 pub mod lock_api;

@@ -120,19 +120,11 @@ impl<T: ?Sized> Mutex<T> {
     }
 }
 
-impl<T: Default> Default for Mutex<T> {
-    #[track_caller]
-    fn default() -> Mutex<T> {
-        Mutex::new(T::default())
-    }
-}
+// Unwind-safe as std's: a panic while holding poisons the mutex.
+impl<T: ?Sized> std::panic::UnwindSafe for Mutex<T> {}
+impl<T: ?Sized> std::panic::RefUnwindSafe for Mutex<T> {}
 
-impl<T> From<T> for Mutex<T> {
-    #[track_caller]
-    fn from(t: T) -> Mutex<T> {
-        Mutex::new(t)
-    }
-}
+crate::sync::default_and_from!(Mutex);
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
     /// Never blocks: the data is shown only if a `try_lock` succeeds, like std.

@@ -159,19 +159,11 @@ impl<T: ?Sized> RwLock<T> {
     }
 }
 
-impl<T: Default> Default for RwLock<T> {
-    #[track_caller]
-    fn default() -> RwLock<T> {
-        RwLock::new(T::default())
-    }
-}
+// Unwind-safe as std's: a panic while writing poisons the lock.
+impl<T: ?Sized> std::panic::UnwindSafe for RwLock<T> {}
+impl<T: ?Sized> std::panic::RefUnwindSafe for RwLock<T> {}
 
-impl<T> From<T> for RwLock<T> {
-    #[track_caller]
-    fn from(t: T) -> RwLock<T> {
-        RwLock::new(t)
-    }
-}
+crate::sync::default_and_from!(RwLock);
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
     /// Never blocks: the data is shown only if a `try_read` succeeds, like std.

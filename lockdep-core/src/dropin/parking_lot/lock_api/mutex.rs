@@ -74,7 +74,7 @@ impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
         self.class.instance()
     }
 
-    fn guard(&self, tracked: bool) -> MutexGuard<'_, R, T> {
+    pub(super) fn guard(&self, tracked: bool) -> MutexGuard<'_, R, T> {
         MutexGuard { mutex: self, tracked, _not_send: NotSend::default() }
     }
 
@@ -163,15 +163,16 @@ impl<R: RawMutex, T> From<T> for Mutex<R, T> {
     }
 }
 
+// Unwind-safe like std's `Mutex` (parking_lot's is not, having no poisoning): after a caught
+// panic the data is as the panic left it. More permissive than parking_lot, never less.
+impl<R, T: ?Sized> std::panic::UnwindSafe for Mutex<R, T> {}
+impl<R, T: ?Sized> std::panic::RefUnwindSafe for Mutex<R, T> {}
+
 impl<R: RawMutex, T: ?Sized + fmt::Debug> fmt::Debug for Mutex<R, T> {
     /// Never blocks: the data is shown only if a `try_lock` succeeds, like lock_api.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("Mutex");
-        match self.try_lock() {
-            Some(guard) => d.field("data", &&*guard),
-            None => d.field("data", &format_args!("<locked>")),
-        };
-        d.finish()
+        let data = self.try_lock();
+        crate::sync::debug_lock(f, "Mutex", data.as_deref()).finish()
     }
 }
 
@@ -180,7 +181,7 @@ impl<R: RawMutex, T: ?Sized + fmt::Debug> fmt::Debug for Mutex<R, T> {
 #[clippy::has_significant_drop]
 pub struct MutexGuard<'a, R: RawMutex, T: ?Sized> {
     mutex: &'a Mutex<R, T>,
-    tracked: bool,
+    pub(super) tracked: bool,
     _not_send: NotSend,
 }
 

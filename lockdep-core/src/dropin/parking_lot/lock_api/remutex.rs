@@ -45,6 +45,13 @@ pub struct ReentrantMutex<R, G, T: ?Sized> {
     data: UnsafeCell<T>,
 }
 
+// Unwind-safe as std's `ReentrantLock`: only shared access is handed out.
+impl<R, G, T: ?Sized + std::panic::UnwindSafe> std::panic::UnwindSafe for ReentrantMutex<R, G, T> {}
+impl<R, G, T: ?Sized + std::panic::RefUnwindSafe> std::panic::RefUnwindSafe
+    for ReentrantMutex<R, G, T>
+{
+}
+
 // SAFETY: as lock_api's: the data moves with the mutex.
 unsafe impl<R: RawMutex + Send, G: GetThreadId + Send, T: ?Sized + Send> Send
     for ReentrantMutex<R, G, T>
@@ -180,12 +187,8 @@ impl<R: RawMutex, G: GetThreadId, T> From<T> for ReentrantMutex<R, G, T> {
 impl<R: RawMutex, G: GetThreadId, T: ?Sized + fmt::Debug> fmt::Debug for ReentrantMutex<R, G, T> {
     /// Never blocks: the data is shown only if a `try_lock` succeeds, like lock_api.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("ReentrantMutex");
-        match self.try_lock() {
-            Some(guard) => d.field("data", &&*guard),
-            None => d.field("data", &format_args!("<locked>")),
-        };
-        d.finish()
+        let data = self.try_lock();
+        crate::sync::debug_lock(f, "ReentrantMutex", data.as_deref()).finish()
     }
 }
 

@@ -96,11 +96,11 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
         self.class.instance()
     }
 
-    fn read_guard(&self, tracked: bool) -> RwLockReadGuard<'_, R, T> {
+    pub(super) fn read_guard(&self, tracked: bool) -> RwLockReadGuard<'_, R, T> {
         RwLockReadGuard { rwlock: self, tracked, _not_send: NotSend::default() }
     }
 
-    fn write_guard(&self, tracked: bool) -> RwLockWriteGuard<'_, R, T> {
+    pub(super) fn write_guard(&self, tracked: bool) -> RwLockWriteGuard<'_, R, T> {
         RwLockWriteGuard { rwlock: self, tracked, _not_send: NotSend::default() }
     }
 
@@ -248,7 +248,7 @@ impl<R: RawRwLockRecursiveTimed, T: ?Sized> RwLock<R, T> {
 }
 
 impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
-    fn upgradable_guard(&self, tracked: bool) -> RwLockUpgradableReadGuard<'_, R, T> {
+    pub(super) fn upgradable_guard(&self, tracked: bool) -> RwLockUpgradableReadGuard<'_, R, T> {
         RwLockUpgradableReadGuard { rwlock: self, tracked, _not_send: NotSend::default() }
     }
 
@@ -312,15 +312,15 @@ impl<R: RawRwLock, T> From<T> for RwLock<R, T> {
     }
 }
 
+// Unwind-safe like std's `RwLock` (see `Mutex`'s impls).
+impl<R, T: ?Sized> std::panic::UnwindSafe for RwLock<R, T> {}
+impl<R, T: ?Sized> std::panic::RefUnwindSafe for RwLock<R, T> {}
+
 impl<R: RawRwLock, T: ?Sized + fmt::Debug> fmt::Debug for RwLock<R, T> {
     /// Never blocks: the data is shown only if a `try_read` succeeds, like lock_api.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("RwLock");
-        match self.try_read() {
-            Some(guard) => d.field("data", &&*guard),
-            None => d.field("data", &format_args!("<locked>")),
-        };
-        d.finish()
+        let data = self.try_read();
+        crate::sync::debug_lock(f, "RwLock", data.as_deref()).finish()
     }
 }
 
@@ -329,7 +329,7 @@ impl<R: RawRwLock, T: ?Sized + fmt::Debug> fmt::Debug for RwLock<R, T> {
 #[clippy::has_significant_drop]
 pub struct RwLockReadGuard<'a, R: RawRwLock, T: ?Sized> {
     rwlock: &'a RwLock<R, T>,
-    tracked: bool,
+    pub(super) tracked: bool,
     _not_send: NotSend,
 }
 
@@ -338,7 +338,7 @@ pub struct RwLockReadGuard<'a, R: RawRwLock, T: ?Sized> {
 #[clippy::has_significant_drop]
 pub struct RwLockWriteGuard<'a, R: RawRwLock, T: ?Sized> {
     rwlock: &'a RwLock<R, T>,
-    tracked: bool,
+    pub(super) tracked: bool,
     _not_send: NotSend,
 }
 
@@ -347,7 +347,7 @@ pub struct RwLockWriteGuard<'a, R: RawRwLock, T: ?Sized> {
 #[clippy::has_significant_drop]
 pub struct RwLockUpgradableReadGuard<'a, R: RawRwLockUpgrade, T: ?Sized> {
     rwlock: &'a RwLock<R, T>,
-    tracked: bool,
+    pub(super) tracked: bool,
     _not_send: NotSend,
 }
 
@@ -501,10 +501,7 @@ impl<'a, R: RawRwLockUpgrade, T: ?Sized> RwLockUpgradableReadGuard<'a, R, T> {
     pub fn upgrade(s: Self) -> RwLockWriteGuard<'a, R, T> {
         let s = ManuallyDrop::new(s);
         let l = s.rwlock;
-        if s.tracked {
-            hook::release(&l.class, l.instance());
-        }
-        match hook::acquire(&l.class, l.instance(), Mode::Write, 0, false, Location::caller()) {
+        match crate::dropin::validate_upgrade(&l.class, l.instance(), s.tracked, false) {
             Ok(tracked) => {
                 // SAFETY: we hold the upgradable hold and hand it over (ManuallyDrop).
                 unsafe { l.raw.upgrade() };
@@ -535,10 +532,14 @@ impl<'a, R: RawRwLockUpgrade, T: ?Sized> RwLockUpgradableReadGuard<'a, R, T> {
     fn upgraded_by_try(s: Self) -> RwLockWriteGuard<'a, R, T> {
         let s = ManuallyDrop::new(s);
         let l = s.rwlock;
-        if s.tracked {
-            hook::release(&l.class, l.instance());
+        match crate::dropin::validate_upgrade(&l.class, l.instance(), s.tracked, true) {
+            Ok(tracked) => l.write_guard(tracked),
+            Err(refused) => {
+                // SAFETY: the try-upgrade made the hold exclusive; no guard owns it any more.
+                unsafe { l.raw.unlock_exclusive() };
+                refused.raise()
+            }
         }
-        l.exclusive_by_try()
     }
 }
 

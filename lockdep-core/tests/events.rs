@@ -154,6 +154,55 @@ fn recv_while_holding_a_lock_the_only_sender_holds_is_reported() {
 }
 
 #[test]
+fn bounded_send_while_holding_a_lock_the_receiver_takes_is_reported() {
+    warn();
+    let a = Arc::new(Mutex::new(()));
+    let (tx, rx) = mpsc::sync_channel(1);
+    tx.send(1).unwrap();
+    let a2 = Arc::clone(&a);
+    // The receiver takes A, then receives: the space it makes comes after A (space -> A).
+    let rx = thread::spawn(move || {
+        drop(a2.lock().unwrap());
+        assert_eq!(rx.recv().unwrap(), 1);
+        rx
+    })
+    .join()
+    .unwrap();
+    // The buffer has room, so this send does not block; it is still a potential wait for
+    // space, while holding A (A -> space).
+    let _g = a.lock().unwrap();
+    tx.send(2).unwrap();
+    event_cycle(&a.class_name());
+    assert_eq!(rx.recv().unwrap(), 2);
+}
+
+#[test]
+fn bounded_send_when_the_receiver_needs_no_lock_of_the_sender_is_not_reported() {
+    warn();
+    let a = Arc::new(Mutex::new(()));
+    let b = Arc::new(Mutex::new(()));
+    let (tx, rx) = mpsc::sync_channel(1);
+    tx.send(1).unwrap();
+    let b2 = Arc::clone(&b);
+    let rx = thread::spawn(move || {
+        drop(b2.lock().unwrap());
+        assert_eq!(rx.recv().unwrap(), 1);
+        rx
+    })
+    .join()
+    .unwrap();
+    let g = a.lock().unwrap();
+    tx.send(2).unwrap();
+    // A try_send cannot block: no edge.
+    assert!(tx.try_send(3).is_err());
+    drop(g);
+    assert_eq!(rx.recv().unwrap(), 2);
+    let rs = reports_naming(&a.class_name());
+    assert!(rs.is_empty(), "{rs:#?}");
+    assert!(reports_naming(&b.class_name()).is_empty());
+}
+
+#[test]
 fn recv_when_the_sender_needs_no_lock_of_the_receiver_is_not_reported() {
     warn();
     let a = Arc::new(Mutex::new(()));

@@ -51,3 +51,52 @@ fn a_refused_upgrade_panics_and_leaves_the_rwlock_unlocked() {
     assert!(!l.is_locked());
     assert!(!b.is_locked());
 }
+
+/// The panic of a refused acquisition (and of a failed assertion) is located at the user's
+/// line (`#[track_caller]` through to the panic), and its message starts with that site, not
+/// with a file of lockdep's.
+#[test]
+fn the_panic_points_at_the_users_acquisition_site() {
+    use std::sync::{Arc, Mutex as StdMutex};
+    lockdep_core::set_on_report(OnReport::Panic);
+    let seen: Arc<StdMutex<Vec<(String, u32)>>> = Arc::default();
+    let prev = panic::take_hook();
+    let record = Arc::clone(&seen);
+    panic::set_hook(Box::new(move |info| {
+        if let Some(l) = info.location() {
+            record.lock().unwrap().push((l.file().to_string(), l.line()));
+        }
+    }));
+    let message = |r: std::thread::Result<()>| -> String {
+        let p = r.unwrap_err();
+        p.downcast_ref::<String>().cloned().unwrap_or_default()
+    };
+    let a = lockdep_core::Mutex::new(0);
+    let b = lockdep_core::Mutex::new(0);
+    {
+        let _a = a.lock();
+        let _b = b.lock(); // a -> b
+    }
+    let line = line!() + 3;
+    let cycle = message(panic::catch_unwind(AssertUnwindSafe(|| {
+        let _b = b.lock();
+        let _a = a.lock(); // b -> a: refused here
+    })));
+    let assertion_line = line!() + 1;
+    let assertion =
+        message(panic::catch_unwind(AssertUnwindSafe(|| lockdep_core::assert_held(&a))));
+    panic::set_hook(prev);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        vec![(file!().to_string(), line), (file!().to_string(), assertion_line)],
+        "panic locations"
+    );
+    let site = format!("lockdep: {}:{line}:", file!());
+    assert!(cycle.starts_with(&site), "{cycle:?} starts with {site:?}");
+    assert!(cycle.contains("possible circular locking dependency detected"), "{cycle}");
+    let site = format!("lockdep: {}:{assertion_line}:", file!());
+    assert!(assertion.starts_with(&site), "{assertion:?} starts with {site:?}");
+    assert!(assertion.contains("assertion failed: lock "), "{assertion}");
+    assert_eq!(lockdep_core::held_count(), 0);
+}

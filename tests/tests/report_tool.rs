@@ -15,17 +15,21 @@ fn tool(args: &[&str]) -> (i32, String, String) {
     (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
 }
 
+/// Runs `lockdep_demo what` with its report file in `dir/files`.
+fn demo(dir: &Path, what: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_lockdep_demo"))
+        .arg(what)
+        .env("LOCKDEP", "warn")
+        .env("LOCKDEP_REPORT_DIR", dir.join("files"))
+        .output()
+        .unwrap()
+}
+
 fn real_reports() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_tool");
     let _ = std::fs::remove_dir_all(&dir);
     for what in ["abba", "exit-holding"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_lockdep_demo"))
-            .arg(what)
-            .env("LOCKDEP", "warn")
-            .env("LOCKDEP_REPORT_DIR", dir.join("files"))
-            .output()
-            .unwrap();
-        assert!(out.status.code().is_some(), "{what} ran");
+        assert!(demo(&dir, what).status.code().is_some(), "{what} ran");
     }
     dir
 }
@@ -100,12 +104,7 @@ fn merge_keeps_two_caches_apart_and_shows_the_witness_stacks() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_tool_halves");
     let _ = std::fs::remove_dir_all(&dir);
     for what in ["half-ab", "half-ba"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_lockdep_demo"))
-            .arg(what)
-            .env("LOCKDEP", "warn")
-            .env("LOCKDEP_REPORT_DIR", dir.join("files"))
-            .output()
-            .unwrap();
+        let out = demo(&dir, what);
         assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
     }
     let files = dir.join("files");

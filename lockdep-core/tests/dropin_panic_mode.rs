@@ -82,9 +82,10 @@ fn the_panic_points_at_the_users_acquisition_site() {
         let _b = b.lock();
         let _a = a.lock(); // b -> a: refused here
     })));
-    let assertion_line = line!() + 1;
-    let assertion =
-        message(panic::catch_unwind(AssertUnwindSafe(|| lockdep_core::assert_held(&a))));
+    let assertion_line = line!() + 2;
+    let assertion = message(panic::catch_unwind(AssertUnwindSafe(|| {
+        lockdep_core::assert_held(&a); // fails here
+    })));
     panic::set_hook(prev);
     let seen = seen.lock().unwrap().clone();
     assert_eq!(

@@ -289,8 +289,7 @@ pub(super) fn export_graph(st: &mut State) -> report::Graph {
     for i in 0..st.graph.edges.len() {
         let e = &st.graph.edges[i];
         let (from, to, types) = (e.from, e.to, e.types);
-        let (w_from, w_to, thread) =
-            (e.witness.from.clone(), e.witness.to.clone(), e.witness.thread.to_string());
+        let (w_from, w_to, thread) = (e.witness.from, e.witness.to, e.witness.thread.to_string());
         // The first witness's stacks: resolved already, or placeholders filled once the
         // state lock is released.
         let mut side = |id: ClassId, a: &WitnessAcq| Acquisition {

@@ -38,8 +38,8 @@ fn check_lock(
         return;
     }
     let message = |c: &str| match mode {
-        Some(m) => format!("assertion failed: {c} {expect}, but this thread holds it for {m}"),
-        None => format!("assertion failed: {c} {expect}, but this thread does not hold it"),
+        Some(m) => format!("assertion failed: lock {c} {expect}, but this thread holds it for {m}"),
+        None => format!("assertion failed: lock {c} {expect}, but this thread does not hold it"),
     };
     let at = mode.unwrap_or(Mode::Write);
     hook::assertion_failed((r.instance, r.class), at, rule, &message, Location::caller());

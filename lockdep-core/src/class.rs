@@ -1,7 +1,9 @@
 //! Lock classes: what the dependency graph is made of.
 //!
 //! A lock's class is, by default, the source location where the lock was constructed
-//! (`#[track_caller]`), like the kernel's static key per init site. A [`LockClassKey`] declared
+//! (`#[track_caller]`), like the kernel's static key per init site, named after what the site
+//! initialises when the source says so (`ACCOUNTS (src/lib.rs:4:35)`, see
+//! [`site_class_name`]). A [`LockClassKey`] declared
 //! as a `static` (see [`static_lock_class!`](crate::static_lock_class)) gives a class a name and
 //! lets locks built inside a generic helper have distinct classes.
 
@@ -151,6 +153,20 @@ pub(crate) struct ClassDesc {
     pub strict: bool,
 }
 
+/// The name of a class without a key: what its construction site initialises, read from the
+/// source (`ACCOUNTS`, `cache`, `journal`), followed by the site, `ACCOUNTS
+/// (src/lib.rs:4:35)`, so that two sites initialising a `cache` stay two classes by name too
+/// (fingerprints, suppressions and merged documents name classes); `file:line:col` alone when
+/// the source cannot be read or says nothing. Reads the source (once per file and site): call
+/// it only on slow paths, never under the validator's state lock.
+pub(crate) fn site_class_name(loc: &'static Location<'static>) -> String {
+    let site = format!("{}:{}:{}", loc.file(), loc.line(), loc.column());
+    match crate::source_name::name_at(loc.file(), loc.line(), loc.column()) {
+        Some(name) => format!("{name} ({site})"),
+        None => site,
+    }
+}
+
 pub(crate) fn site_of(loc: &'static Location<'static>) -> Site {
     Site { file: loc.file().to_string(), line: loc.line(), column: loc.column() }
 }
@@ -188,7 +204,7 @@ impl ClassRef {
     pub fn desc(&self) -> ClassDesc {
         match self.source {
             Source::Site(loc) => ClassDesc {
-                name: format!("{}:{}:{}", loc.file(), loc.line(), loc.column()),
+                name: site_class_name(loc),
                 site: Some(site_of(loc)),
                 wait: self.wait,
                 strict: false,

@@ -1,12 +1,12 @@
 //! `fork()` in a multi-threaded process: the child has only the forking thread, so a lock of
 //! the validator held by another thread at the fork would stay held in the child for ever.
 //! `pthread_atfork` handlers take the validator's locks before the fork (in the order the
-//! validator nests them: report file, trace file, state, stack walking), release them in the
-//! parent after it, and make them free again in the child, which also starts a report file of
-//! its own. The locks are [`ForkSafeMutex`](crate::fork_safe::ForkSafeMutex)es: their waiters
+//! validator nests them: report file, trace file, state, stack walking; then the source-name
+//! cache, a leaf), release them in the parent after it, and make them free again in the
+//! child, which also starts a report file of its own. The locks are [`ForkSafeMutex`](crate::fork_safe::ForkSafeMutex)es: their waiters
 //! wait on the lock word, so the child's reset leaves no stale waiter behind.
 
-use crate::{recorder, sink, stacks, validator::Validator};
+use crate::{recorder, sink, source_name, stacks, validator::Validator};
 
 /// Gives the validator whose locks the handlers take (the process-wide one; made now if it
 /// was not yet, or waited for if another thread is making it: a child must not inherit a
@@ -27,6 +27,7 @@ extern "C" fn prepare() {
         TAKEN.store(v as *const Validator as *mut Validator, std::sync::atomic::Ordering::SeqCst);
     }
     stacks::UNWIND.fork_prepare();
+    source_name::CACHE.fork_prepare();
 }
 
 extern "C" fn parent() {
@@ -34,6 +35,7 @@ extern "C" fn parent() {
     // SAFETY: `prepare` took each of these locks on this thread just before the fork; a
     // non-null `v` is the `&'static Validator` it stored.
     unsafe {
+        source_name::CACHE.fork_release_parent();
         stacks::UNWIND.fork_release_parent();
         if let Some(v) = v.as_ref() {
             v.state_lock().fork_release_parent();
@@ -49,6 +51,7 @@ extern "C" fn child() {
     let v = TAKEN.swap(std::ptr::null_mut(), std::sync::atomic::Ordering::SeqCst);
     // SAFETY: as in `parent`; this is the child, where the forking thread is the only one.
     unsafe {
+        source_name::CACHE.fork_release_child(|_| {});
         stacks::UNWIND.fork_release_child(|_| {});
         if let Some(v) = v.as_ref() {
             v.state_lock().fork_release_child(|_| {});

@@ -643,7 +643,7 @@ pub(crate) fn check_state(name: &str, f: impl FnOnce(&Held<'_>) -> bool, site: S
             };
             let name = name.to_string();
             v.assertion_failed(s, &global::thread_name, &at, &name, Some(classes), &|held| {
-                format!("lock-state predicate {name:?} is false (held: [{held}])")
+                format!("{}{name:?} is false (held: [{held}])", crate::report::PREDICATE_MESSAGE)
             })
         });
         raise(reports.unwrap_or_default());
@@ -833,7 +833,7 @@ pub(crate) fn event_at(site: Site) -> EventId {
     #[cfg(not(feature = "off"))]
     {
         let desc = crate::class::ClassDesc {
-            name: format!("{}:{}:{}", site.file(), site.line(), site.column()),
+            name: crate::class::site_class_name(site),
             site: Some(crate::class::site_of(site)),
             wait: WaitKind::Sleeping,
             strict: false,

@@ -53,6 +53,8 @@ mod chain_cache;
 mod class;
 mod event_ctx;
 mod held;
+#[cfg_attr(feature = "off", allow(dead_code, reason = "names are for classes, compiled out"))]
+mod source_name;
 
 mod graph;
 pub mod strong_path;

@@ -241,9 +241,18 @@ pub(crate) fn emit(v: &Validator, reports: &[Report]) {
     }
 }
 
-/// Panics with the first of `reports` (panic mode), naming the caller's site.
+/// Panics with the first of `reports` (panic mode), at the caller's site (`#[track_caller]`
+/// all the way from the lock type's method), with the user's acquisition site first in the
+/// message.
 #[track_caller]
 pub(crate) fn panic_with(reports: &[Report]) -> ! {
-    let first = &reports[0];
-    panic!("lockdep: {} ({}): {}", first.title, first.fingerprint(), first.message)
+    panic!("{}", panic_message(&reports[0]))
+}
+
+/// The panic message of a refused acquisition: `lockdep: <site>: <title> (<fingerprint>):
+/// <message>`, the site being the offending acquisition's (or assertion's) in the user's code.
+pub(crate) fn panic_message(r: &Report) -> String {
+    let site = r.acquiring.as_ref().and_then(|a| a.site.as_ref());
+    let at = site.map(|s| format!("{s}: ")).unwrap_or_default();
+    format!("lockdep: {at}{} ({}): {}", r.title, r.fingerprint(), r.message)
 }

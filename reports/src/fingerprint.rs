@@ -3,7 +3,8 @@
 //!
 //! [`Report::fingerprint`] is the kind, the rule and the sorted class names: no pid, address
 //! or line of the acquisition. A class without a key is named after its construction site,
-//! `file:line:col`, where `file` is what the compiler saw: relative to the workspace for the
+//! `file:line:col` (or `NAME (file:line:col)` when its source line says what it
+//! initialises), where `file` is what the compiler saw: relative to the workspace for the
 //! workspace's own crates, but an absolute path for a dependency (the cargo registry or a git
 //! checkout under the user's home) or for std (`/rustc/<hash>/library/...`). [`stable`]
 //! replaces such absolute paths by a machine-independent tail (`crate-1.2.3/src/lib.rs`,
@@ -26,8 +27,15 @@ pub fn stable(r: &Report) -> String {
     }
 }
 
-/// A class name without machine-specific path prefixes; unchanged when it holds none.
+/// A class name without machine-specific path prefixes; unchanged when it holds none. A
+/// class named from its source, `NAME (site)`, keeps its name and has its site normalised.
 pub fn normalize_class(name: &str) -> Cow<'_, str> {
+    if let Some((named, site)) = name.strip_suffix(')').and_then(|n| n.split_once(" (")) {
+        return match normalize_class(site) {
+            Cow::Borrowed(_) => Cow::Borrowed(name),
+            Cow::Owned(site) => Cow::Owned(format!("{named} ({site})")),
+        };
+    }
     if !is_absolute(name) {
         return Cow::Borrowed(name);
     }
@@ -103,6 +111,12 @@ mod tests {
         assert_eq!(normalize_class("/home/me/work/foo/src/lib.rs:3:5"), "foo/src/lib.rs:3:5");
         assert_eq!(normalize_class("/tmp/x/y.rs:3:5"), "y.rs:3:5");
         assert_eq!(normalize_class(r"C:\Users\me\foo\src\lib.rs:3:5"), "foo/src/lib.rs:3:5");
+        // A class named from its source keeps the name, and its site loses the prefix.
+        assert_eq!(
+            normalize_class("cache (/home/ci/.cargo/registry/src/index-1/dep-1.2.3/src/a.rs:7:9)"),
+            "cache (dep-1.2.3/src/a.rs:7:9)"
+        );
+        assert_eq!(normalize_class("cache (src/a.rs:4:12)"), "cache (src/a.rs:4:12)");
     }
 
     #[test]

@@ -226,6 +226,7 @@ fn held_at_exit() {
     doc.reports = reports;
     check_snapshot("held_at_exit", &normalise(&text(&doc)));
     held_across_await();
+    assertions();
 }
 
 static SESSIONS: lockdep_core::LockClassKey = lockdep_core::LockClassKey::new("demo::sessions");
@@ -260,6 +261,34 @@ fn held_across_await() {
     let mut doc = Document::new("snapshots");
     doc.reports = reports;
     check_snapshot("held_across_await", &normalise(&text(&doc)));
+}
+
+static LEDGER: lockdep_core::LockClassKey = lockdep_core::LockClassKey::new("demo::ledger");
+
+/// A failed assertion and a false lock-state predicate, worded as what they are (run by
+/// `held_at_exit`, with the process-wide validator).
+fn assertions() {
+    let skip = lockdep_core::reports().len();
+    let ledger = lockdep_core::Mutex::with_key(0, &LEDGER);
+    lockdep_core::assert_held(&ledger);
+    {
+        let _g = ledger.lock();
+        lockdep_core::assert_not_held(&ledger);
+        lockdep_core::assert_state("ledger balanced", |_| false);
+    }
+    let mut reports: Vec<Report> = lockdep_core::reports().split_off(skip);
+    let rules: Vec<Option<&str>> = reports.iter().map(|r| r.rule.as_deref()).collect();
+    assert_eq!(rules, [Some("assert_held"), Some("assert_not_held"), Some("ledger balanced")]);
+    for r in &mut reports {
+        for a in r.acquiring.iter_mut().chain(r.held.iter_mut()) {
+            a.stack.clear();
+        }
+    }
+    let mut doc = Document::new("snapshots");
+    doc.reports = reports;
+    let text = normalise(&text(&doc));
+    assert!(!text.contains("trying to acquire"), "{text}");
+    check_snapshot("assertions", &text);
 }
 
 #[test]

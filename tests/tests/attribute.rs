@@ -113,3 +113,40 @@ fn run_test_writes_a_file_named_after_the_test_and_names_the_other_half() {
     assert_eq!(r.chain[1].thread, "other_half", "the report names where the other half was seen");
     assert!(r.chain[1].from.site.as_ref().unwrap().file.ends_with("attribute.rs"));
 }
+
+static HELPER_A: LockClassKey = LockClassKey::new("attr::helper_a");
+static HELPER_B: LockClassKey = LockClassKey::new("attr::helper_b");
+
+/// Takes `first`, then `second` under it: the user's frame a report's stack must show.
+#[inline(never)]
+fn take_in_helper(first: &Mutex<()>, second: &Mutex<()>) {
+    let _first = first.lock();
+    let _second = second.lock();
+}
+
+/// Under the attribute, a report's stacks keep every user frame between the lock call and the
+/// test body (the helper and the test function), and only lockdep's own frames are cut.
+#[lockdep_core::test]
+#[should_panic(expected = "lockdep found 1 problem(s) in attribute::stacks_keep_the_helper_")]
+fn stacks_keep_the_helper_and_the_test_function() {
+    let a = Mutex::with_key((), &HELPER_A);
+    let b = Mutex::with_key((), &HELPER_B);
+    take_in_helper(&a, &b);
+    let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| take_in_helper(&b, &a)));
+    assert!(refused.is_err(), "panic mode refuses the inversion");
+    let reports = lockdep_core::reports();
+    let r = reports
+        .iter()
+        .find(|r| r.classes.iter().any(|c| c == "attr::helper_a"))
+        .expect("the inversion's report");
+    for (what, a) in [("acquiring", r.acquiring.as_ref().unwrap()), ("edge", &r.chain[1].to)] {
+        let names: Vec<&str> = a.stack.iter().map(|f| f.function.as_str()).collect();
+        let helper = names.iter().position(|f| f.ends_with("take_in_helper"));
+        let test =
+            names.iter().position(|f| f.contains("stacks_keep_the_helper_and_the_test_function"));
+        assert!(helper.is_some() && test.is_some() && helper < test, "{what}: {names:#?}");
+        assert!(!names.iter().any(|f| f.starts_with("lockdep_core::")), "{what}: {names:#?}");
+        let at = &a.stack[helper.unwrap()];
+        assert!(at.file.as_deref().is_some_and(|f| f.ends_with("attribute.rs")), "{at:?}");
+    }
+}

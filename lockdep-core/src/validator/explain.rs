@@ -175,10 +175,8 @@ impl Validator {
 
     /// A snapshot of everything found so far, with the graph, as a report document.
     pub fn document(&self, program: &str) -> Document {
-        let mut st = self.lock_state();
         let mut doc = Document::new(program);
-        doc.reports = st.reports.clone();
-        doc.graph = export_graph(&mut st);
+        doc.graph = self.graph_with(|st| doc.reports = st.reports.clone());
         doc
     }
 
@@ -194,7 +192,22 @@ impl Validator {
 
     /// The class graph learned so far.
     pub(crate) fn graph(&self) -> report::Graph {
-        export_graph(&mut self.lock_state())
+        self.graph_with(|_| {})
+    }
+
+    /// The class graph, each edge with its first witness's stacks (resolved outside the state
+    /// lock), after running `also` under the same lock.
+    fn graph_with(&self, also: impl FnOnce(&State)) -> report::Graph {
+        let mut st = self.lock_state();
+        also(&st);
+        let mut graph = export_graph(&mut st);
+        let pending = std::mem::take(&mut st.pending);
+        drop(st);
+        for e in &mut graph.edges {
+            fill(&mut e.witness.from, &pending);
+            fill(&mut e.witness.to, &pending);
+        }
+        graph
     }
 }
 
@@ -215,22 +228,24 @@ fn defer(st: &mut State, t: Arc<Trace>) -> Vec<Frame> {
 /// Replaces the placeholder stacks of `r` by the resolved frames of `pending` (symbolising
 /// them: call it outside the state lock).
 pub(super) fn fill_stacks(r: &mut Report, pending: &[Arc<Trace>]) {
-    let fill = |a: &mut Acquisition| {
-        if let [Frame { function, line: Some(i), .. }] = a.stack.as_slice() {
-            if function == PENDING {
-                a.stack = pending.get(*i as usize).map(|t| t.frames().to_vec()).unwrap_or_default();
-            }
-        }
-    };
     if let Some(a) = r.acquiring.as_mut() {
-        fill(a);
+        fill(a, pending);
     }
     for l in &mut r.chain {
-        fill(&mut l.from);
-        fill(&mut l.to);
+        fill(&mut l.from, pending);
+        fill(&mut l.to, pending);
     }
     for h in &mut r.held {
-        fill(h);
+        fill(h, pending);
+    }
+}
+
+/// Replaces the placeholder stack of `a` (if it has one) by the resolved frames of `pending`.
+fn fill(a: &mut Acquisition, pending: &[Arc<Trace>]) {
+    if let [Frame { function, line: Some(i), .. }] = a.stack.as_slice() {
+        if function == PENDING {
+            a.stack = pending.get(*i as usize).map(|t| t.frames().to_vec()).unwrap_or_default();
+        }
     }
 }
 
@@ -275,29 +290,33 @@ pub(super) fn export_graph(st: &mut State) -> report::Graph {
         })
         .collect();
     let mut edges = Vec::with_capacity(st.graph.edges.len());
-    for e in &st.graph.edges {
-        let side = |id: ClassId, a: &WitnessAcq| Acquisition {
+    for i in 0..st.graph.edges.len() {
+        let e = &st.graph.edges[i];
+        let (from, to, types) = (e.from, e.to, e.types);
+        let (w_from, w_to, thread) = (e.witness.from, e.witness.to, e.witness.thread.to_string());
+        // The first witness's stacks: resolved already, or placeholders filled once the
+        // state lock is released.
+        let mut side = |id: ClassId, a: &WitnessAcq| Acquisition {
             class: st.graph.nodes[id.0 as usize].name.clone(),
             subclass: st.graph.nodes[id.0 as usize].subclass,
             mode: a.mode,
             trylock: a.trylock,
             site: stacks::site(a.site, &st.sites),
-            stack: Vec::new(),
+            stack: match st.traces.get(a.trace) {
+                Some(t) => defer(st, t),
+                None => Vec::new(),
+            },
             instance: None,
             node: st.graph.kind(id),
         };
-        edges.push(report::Edge {
-            from: e.from.0,
-            to: e.to.0,
-            types: e.types.to_vec(),
-            witness: ChainLink {
-                from: side(e.from, &e.witness.from),
-                to: side(e.to, &e.witness.to),
-                types: e.types.to_vec(),
-                thread: e.witness.thread.to_string(),
-                origin: None,
-            },
-        });
+        let witness = ChainLink {
+            from: side(from, &w_from),
+            to: side(to, &w_to),
+            types: types.to_vec(),
+            thread,
+            origin: None,
+        };
+        edges.push(report::Edge { from: from.0, to: to.0, types: types.to_vec(), witness });
     }
     report::Graph { classes, edges }
 }

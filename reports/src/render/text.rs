@@ -63,7 +63,7 @@ mod tests {
             coloured.contains("\n\x1b[33m-> #0 (A) -> (B)") || coloured.contains("\x1b[33m-> #0")
         );
         assert!(coloured.contains(" \x1b[1;31m*** DEADLOCK ***\x1b[0m\n"));
-        assert!(coloured.contains("\x1b[1mthe dependency chain, edge by edge"));
+        assert!(coloured.contains("\x1b[1mthe existing dependency chain (in reverse order) is:"));
         assert!(coloured.contains(" \x1b[1mPossible unsafe locking scenario:\x1b[0m\n"));
         // Colour never spans a newline.
         for l in coloured.lines() {

@@ -1,7 +1,7 @@
 //! A small program used by the integration tests as a real process: it provokes problems with
 //! real threads and locks, then ends in the way its argument says.
 //!
-//! `lockdep_demo abba|warm-abba|exit-holding|panic-main|clean`
+//! `lockdep_demo abba|warm-abba|half-ab|half-ba|exit-holding|panic-main|clean`
 
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -67,11 +67,42 @@ fn warm_abba() {
     let _a = a.lock();
 }
 
+/// Two structs, each with a field `cache`: two classes named `cache` (from the source), at
+/// two sites.
+struct Shop {
+    cache: Mutex<()>,
+}
+
+struct Depot {
+    cache: Mutex<()>,
+}
+
+/// Takes `first`, then `second` under it (the frame the merged report's stacks show).
+#[inline(never)]
+fn take_pair(first: &Mutex<()>, second: &Mutex<()>) {
+    let _first = first.lock();
+    let _second = second.lock();
+}
+
+/// One half of a cycle between the two `cache` classes: the shop's before the depot's, or
+/// (`reverse`) the other way; only a merge of both processes' documents sees the cycle.
+fn half(reverse: bool) {
+    let shop = Shop { cache: Mutex::new(()) };
+    let depot = Depot { cache: Mutex::new(()) };
+    if reverse {
+        take_pair(&depot.cache, &shop.cache);
+    } else {
+        take_pair(&shop.cache, &depot.cache);
+    }
+}
+
 fn main() {
     let what = std::env::args().nth(1).unwrap_or_default();
     match what.as_str() {
         "abba" => abba(),
         "warm-abba" => warm_abba(),
+        "half-ab" => half(false),
+        "half-ba" => half(true),
         "clean" => {
             let a = Mutex::with_key(0, &ACCOUNTS);
             *a.lock() += 1;

@@ -58,6 +58,10 @@ impl Table {
 pub(crate) struct ChainCache {
     current: AtomicPtr<Table>,
     len: AtomicUsize,
+    /// Bumped by [`clear`](Self::clear) and [`bump_epoch`](Self::bump_epoch): per-thread
+    /// memos of what the validator learnt (the held stack's same-class nesting memo) are
+    /// valid only for the epoch they were made in.
+    epoch: AtomicU64,
     /// Every table ever published (the current one last), freed on drop.
     tables: Mutex<Vec<*mut Table>>,
 }
@@ -76,6 +80,7 @@ impl ChainCache {
         ChainCache {
             current: AtomicPtr::new(t),
             len: AtomicUsize::new(0),
+            epoch: AtomicU64::new(0),
             tables: Mutex::new(vec![t]),
         }
     }
@@ -121,6 +126,20 @@ impl ChainCache {
         tables.push(p);
         self.current.store(p, Ordering::Release);
         self.len.store(0, Ordering::Relaxed);
+        self.bump_epoch();
+    }
+
+    /// The current epoch (see `epoch`).
+    #[inline]
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Ends the current epoch: something learnt outside the cache was forgotten (an instance
+    /// node, say), so memos made before must not be trusted. Callers serialise it with
+    /// inserts, like `clear`.
+    pub fn bump_epoch(&self) {
+        self.epoch.fetch_add(1, Ordering::Release);
     }
 
     /// Number of keys.

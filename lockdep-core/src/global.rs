@@ -397,8 +397,10 @@ pub(crate) fn acquire_seen(
     // before we return, and `Validator::acquire_seen` (a hash, a lock-free probe and a push)
     // cannot reach this thread-local again.
     let s = unsafe { &mut *l.stack.get() };
+    let site = SiteRef::Static(site);
     (s.len() != 0 || l.armed.get())
-        && v.acquire_seen(s, instance, class, subclass, mode, trylock, SiteRef::Static(site))
+        && (v.acquire_seen(s, instance, class, subclass, mode, trylock, site)
+            || v.acquire_seen_nesting(s, instance, class, subclass, mode, trylock, site))
 }
 
 /// [`acquire_seen`] when [`fast_allowed`] gave the validator `v`: nothing forces the slow

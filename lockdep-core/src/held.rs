@@ -51,7 +51,15 @@ pub(crate) struct HeldStack {
     len: usize,
     /// Locks acquired since the last wait, and the thread's exit event (`event_ctx`).
     pub events: EventContext,
+    /// Direct-mapped memo of same-class nestings judged by instances that the validator
+    /// learnt from this stack (see [`nesting_key`](Self::nesting_key)); 0 is an empty slot.
+    /// Valid only while the chain cache's epoch is `nesting_epoch`.
+    nesting: [u64; NESTING_MEMO],
+    nesting_epoch: u64,
 }
+
+/// Slots of the same-class nesting memo (a power of two).
+const NESTING_MEMO: usize = 8;
 
 #[inline]
 pub(crate) fn mix(mut x: u64) -> u64 {
@@ -99,7 +107,13 @@ pub(crate) fn chain_key(
 
 impl HeldStack {
     pub const fn new() -> HeldStack {
-        HeldStack { entries: [EMPTY; MAX_DEPTH], len: 0, events: EventContext::new() }
+        HeldStack {
+            entries: [EMPTY; MAX_DEPTH],
+            len: 0,
+            events: EventContext::new(),
+            nesting: [0; NESTING_MEMO],
+            nesting_epoch: 0,
+        }
     }
 
     #[inline]
@@ -161,6 +175,53 @@ impl HeldStack {
     fn note_top(&mut self) {
         let e = self.entries[self.len - 1];
         self.events.note(e.class, e.subclass, e.mode, e.site);
+    }
+
+    /// The key of a blocking acquisition of `instance` (class `class`, subclass `subclass`,
+    /// chain key `key` once pushed) that nests its class in itself, made of the chain key and
+    /// the instances of every held lock of that class and subclass (in stack order) and of
+    /// `instance`; `None` when no held lock has that class and subclass. Never 0.
+    ///
+    /// Such a chain is never put in the chain cache (its key says nothing of the instances'
+    /// order), so without this memo every such acquisition took the validator's lock.
+    pub fn nesting_key(
+        &self,
+        key: u64,
+        class: ClassId,
+        subclass: u32,
+        instance: usize,
+    ) -> Option<u64> {
+        let fold = |k: u64, i: usize| mix(k.rotate_left(23) ^ i as u64);
+        let mut k = key;
+        let mut any = false;
+        for h in self.entries() {
+            if h.class == class && h.subclass == subclass {
+                any = true;
+                k = fold(k, h.instance);
+            }
+        }
+        any.then(|| fold(k, instance).max(1))
+    }
+
+    /// Whether the nesting `nkey` ([`nesting_key`](Self::nesting_key)) was learnt from this
+    /// stack in the chain cache's current epoch `epoch`.
+    #[inline]
+    pub fn nesting_seen(&self, nkey: u64, epoch: u64) -> bool {
+        self.nesting_epoch == epoch && self.nesting[nkey as usize & (NESTING_MEMO - 1)] == nkey
+    }
+
+    /// Notes that the validator learnt the nesting `nkey` in epoch `epoch` (read while it held
+    /// its state lock): a later acquisition with the same key in the same epoch would find
+    /// every instance edge known and add nothing.
+    pub fn note_nesting(&mut self, nkey: u64, epoch: u64) {
+        if epoch < self.nesting_epoch {
+            return;
+        }
+        if epoch != self.nesting_epoch {
+            self.nesting = [0; NESTING_MEMO];
+            self.nesting_epoch = epoch;
+        }
+        self.nesting[nkey as usize & (NESTING_MEMO - 1)] = nkey;
     }
 
     /// Index of the most recent entry for `instance`.

@@ -12,19 +12,41 @@ use std::sync::Mutex;
 
 struct Table {
     slots: Box<[AtomicU64]>,
+    /// `64 - log2(slots.len())`: a key's home slot is its top bits (`key >> shift`), the bits
+    /// a multiplicative hash mixes best.
+    shift: u32,
 }
 
 impl Table {
     fn new(capacity: usize) -> Table {
-        Table { slots: (0..capacity).map(|_| AtomicU64::new(0)).collect() }
+        debug_assert!(capacity.is_power_of_two() && capacity > 1);
+        Table {
+            slots: (0..capacity).map(|_| AtomicU64::new(0)).collect(),
+            shift: 64 - capacity.trailing_zeros(),
+        }
     }
 
-    #[inline]
+    #[inline(always)]
+    fn home(&self, key: u64) -> usize {
+        (key >> self.shift) as usize
+    }
+
+    #[inline(always)]
     fn contains(&self, key: u64) -> bool {
+        let i = self.home(key);
+        // SAFETY: `key >> shift < 2^(64 - shift) = slots.len()`.
+        let v = unsafe { self.slots.get_unchecked(i) }.load(Ordering::Acquire);
+        v == key || (v != 0 && self.probe_on(key, i))
+    }
+
+    /// [`contains`](Self::contains) past an occupied home slot holding another key (inline: a
+    /// call here would make the lock entry points save and restore registers).
+    #[inline(always)]
+    fn probe_on(&self, key: u64, mut i: usize) -> bool {
         let mask = self.slots.len() - 1;
-        let mut i = (key as usize) & mask;
         loop {
-            // SAFETY: `i <= mask < slots.len()` (a power of two, at least `INITIAL`).
+            i = (i + 1) & mask;
+            // SAFETY: `i <= mask < slots.len()`.
             let v = unsafe { self.slots.get_unchecked(i) }.load(Ordering::Acquire);
             if v == key {
                 return true;
@@ -32,14 +54,13 @@ impl Table {
             if v == 0 {
                 return false;
             }
-            i = (i + 1) & mask;
         }
     }
 
     /// Inserts `key`; returns false when already present. Single writer only.
     fn insert(&self, key: u64) -> bool {
         let mask = self.slots.len() - 1;
-        let mut i = (key as usize) & mask;
+        let mut i = self.home(key);
         loop {
             let v = self.slots[i].load(Ordering::Relaxed);
             if v == key {
@@ -86,7 +107,7 @@ impl ChainCache {
     }
 
     /// Whether `key` was inserted before. Lock-free; never allocates.
-    #[inline]
+    #[inline(always)]
     pub fn contains(&self, key: u64) -> bool {
         let t = self.current.load(Ordering::Acquire);
         // SAFETY: tables are never freed while the cache lives (see # Invariants).

@@ -491,10 +491,10 @@ fn scaling_groups(rounds: usize) {
 const COUNT_CLASSES: usize = 100_000;
 
 /// `--count CASE VARIANT N`: runs N iterations of one case of one variant after a warm-up,
-/// and nothing else (the process `--instructions` runs under callgrind). Cases: `one` (lock
-/// + unlock), `nest4` (4 locks of 4 classes), `same` (two locks of one class, nested in a
-/// fixed order: judged by instances), `classes` (lock + unlock of 100,000 locks of 100,000
-/// classes in turn, N counting lock + unlock pairs).
+/// and nothing else (the process `--instructions` runs under callgrind). Cases: `one` (a lock
+/// and its unlock), `nest4` (4 locks of 4 classes), `same` (two locks of one class, nested in
+/// a fixed order: judged by instances), `classes` (a lock and unlock of each of 100,000 locks
+/// of 100,000 classes in turn, N counting lock and unlock pairs).
 fn count_mode(case: &str, variant: &str, n: u64) {
     fn run<V: Variant>(case: &str, n: u64) {
         let set = V::set();

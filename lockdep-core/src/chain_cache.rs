@@ -75,7 +75,9 @@ impl Table {
     }
 }
 
-/// A grow-only concurrent set of non-zero `u64` keys with lock-free lookups.
+/// A grow-only concurrent set of non-zero `u64` keys with lock-free lookups. A key's home
+/// slot is its top bits, so keys must be well mixed there (chain keys are products, event
+/// keys are `mix`ed); keys that differ only in their low bits all probe from one slot.
 pub(crate) struct ChainCache {
     current: AtomicPtr<Table>,
     len: AtomicUsize,
@@ -200,6 +202,11 @@ mod tests {
         assert_eq!(c.len(), n as usize - 1);
     }
 
+    /// Distinct non-zero keys mixed in their top bits, as chain keys are.
+    fn spread(k: u64) -> u64 {
+        k.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1
+    }
+
     #[test]
     fn lookups_race_with_inserts_and_growth() {
         // Readers probe without locks while a writer inserts and grows the table: every key
@@ -210,7 +217,7 @@ mod tests {
             let w = c.clone();
             s.spawn(move || {
                 for k in 1..n {
-                    w.insert(k * 2 + 1);
+                    w.insert(spread(k));
                 }
             });
             for _ in 0..2 {
@@ -218,7 +225,7 @@ mod tests {
                 s.spawn(move || {
                     let mut seen = 0;
                     for k in 1..n {
-                        seen += r.contains(k * 2 + 1) as u64;
+                        seen += r.contains(spread(k)) as u64;
                     }
                     assert!(seen <= n);
                 });

@@ -487,8 +487,14 @@ fn scaling_groups(rounds: usize) {
     }
 }
 
+/// Locks taken round-robin by the `classes` count case: one lock per class, each chain seen.
+const COUNT_CLASSES: usize = 100_000;
+
 /// `--count CASE VARIANT N`: runs N iterations of one case of one variant after a warm-up,
-/// and nothing else (the process `--instructions` runs under callgrind).
+/// and nothing else (the process `--instructions` runs under callgrind). Cases: `one` (a lock
+/// and its unlock), `nest4` (4 locks of 4 classes), `same` (two locks of one class, nested in
+/// a fixed order: judged by instances), `classes` (a lock and unlock of each of 100,000 locks
+/// of 100,000 classes in turn, N counting lock and unlock pairs).
 fn count_mode(case: &str, variant: &str, n: u64) {
     fn run<V: Variant>(case: &str, n: u64) {
         let set = V::set();
@@ -497,7 +503,23 @@ fn count_mode(case: &str, variant: &str, n: u64) {
         match case {
             "one" => (0..n).for_each(|_| set[0].lock_unlock()),
             "nest4" => (0..n).for_each(|_| V::nest4(&set)),
-            _ => panic!("unknown case {case:?} (one | nest4)"),
+            "same" => {
+                let (a, b) = (V::of_class(0), V::of_class(0));
+                a.hold(&mut || b.lock_unlock());
+                (0..n).for_each(|_| a.hold(&mut || b.lock_unlock()));
+            }
+            "classes" => {
+                let locks: Vec<V> = (0..COUNT_CLASSES).map(|i| V::of_class(1_000 + i)).collect();
+                locks.iter().for_each(V::lock_unlock);
+                let mut left = n;
+                while left > 0 {
+                    for l in locks.iter().take(left as usize) {
+                        l.lock_unlock();
+                    }
+                    left = left.saturating_sub(COUNT_CLASSES as u64);
+                }
+            }
+            _ => panic!("unknown case {case:?} (one | nest4 | same | classes)"),
         }
     }
     match variant {
@@ -524,34 +546,45 @@ fn callgrind(case: &str, variant: &str, n: u64) -> Option<u64> {
 }
 
 /// Instructions per operation: the difference between two runs of different lengths, so
-/// start-up and warm-up cancel out.
+/// start-up and warm-up cancel out. `--instructions-only` runs this alone (no wall clock).
 fn instructions() {
     const N1: u64 = 20_000;
     const N2: u64 = 120_000;
+    // The classes case: whole passes over the 100,000 locks, so both runs touch every lock.
+    const C1: u64 = 100_000;
+    const C2: u64 = 300_000;
     println!();
     println!(
-        "### Instructions per operation (valgrind --tool=callgrind, ({N2} - {N1}) iterations; \
-         load-independent)"
+        "### Instructions per operation (valgrind --tool=callgrind, ({N2} - {N1}) iterations, \
+         ({C2} - {C1}) for 100k classes; load-independent)"
     );
     println!();
-    println!("| variant | 1 lock + unlock | 4-nest | per lock + unlock in the 4-nest |");
-    println!("|---|---|---|---|");
+    println!(
+        "| variant | 1 lock + unlock | 4-nest | per lock + unlock in the 4-nest | same-class \
+         nest of 2 | 1 lock + unlock, 100k classes in turn |"
+    );
+    println!("|---|---|---|---|---|---|");
     let variants = [Ours::NAME, "std", "parking_lot", "tracing-mutex"];
     for (i, v) in ["ours", "std", "parking_lot", "tracing-mutex"].iter().enumerate() {
-        let per = |case: &str| -> Option<f64> {
-            let a = callgrind(case, v, N1)?;
-            let b = callgrind(case, v, N2)?;
-            Some((b as f64 - a as f64) / (N2 - N1) as f64)
+        let per = |case: &str, n1: u64, n2: u64| -> Option<f64> {
+            let a = callgrind(case, v, n1)?;
+            let b = callgrind(case, v, n2)?;
+            Some((b as f64 - a as f64) / (n2 - n1) as f64)
         };
-        match (per("one"), per("nest4")) {
-            (Some(one), Some(nest)) => {
-                println!("| {} | {one:.1} | {nest:.1} | {:.1} |", variants[i], nest / 4.0)
-            }
-            _ => {
-                println!("(valgrind not available or failed: no instruction counts)");
-                return;
-            }
-        }
+        let (Some(one), Some(nest)) = (per("one", N1, N2), per("nest4", N1, N2)) else {
+            println!("(valgrind not available or failed: no instruction counts)");
+            return;
+        };
+        let cell = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.1}"));
+        let same = per("same", N1, N2);
+        let classes = per("classes", C1, C2);
+        println!(
+            "| {} | {one:.1} | {nest:.1} | {:.1} | {} | {} |",
+            variants[i],
+            nest / 4.0,
+            cell(same),
+            cell(classes)
+        );
     }
 }
 
@@ -746,6 +779,10 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--count") {
         let n = args.get(i + 3).and_then(|v| v.parse().ok()).expect("--count CASE VARIANT N");
         count_mode(&args[i + 1], &args[i + 2], n);
+        return;
+    }
+    if args.iter().any(|a| a == "--instructions-only") {
+        instructions();
         return;
     }
     let only = |name: &str| !args.iter().any(|a| *a == format!("--skip-{name}"));

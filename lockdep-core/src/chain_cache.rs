@@ -12,19 +12,41 @@ use std::sync::Mutex;
 
 struct Table {
     slots: Box<[AtomicU64]>,
+    /// `64 - log2(slots.len())`: a key's home slot is its top bits (`key >> shift`), the bits
+    /// a multiplicative hash mixes best.
+    shift: u32,
 }
 
 impl Table {
     fn new(capacity: usize) -> Table {
-        Table { slots: (0..capacity).map(|_| AtomicU64::new(0)).collect() }
+        debug_assert!(capacity.is_power_of_two() && capacity > 1);
+        Table {
+            slots: (0..capacity).map(|_| AtomicU64::new(0)).collect(),
+            shift: 64 - capacity.trailing_zeros(),
+        }
     }
 
-    #[inline]
+    #[inline(always)]
+    fn home(&self, key: u64) -> usize {
+        (key >> self.shift) as usize
+    }
+
+    #[inline(always)]
     fn contains(&self, key: u64) -> bool {
+        let i = self.home(key);
+        // SAFETY: `key >> shift < 2^(64 - shift) = slots.len()`.
+        let v = unsafe { self.slots.get_unchecked(i) }.load(Ordering::Acquire);
+        v == key || (v != 0 && self.probe_on(key, i))
+    }
+
+    /// [`contains`](Self::contains) past an occupied home slot holding another key (inline: a
+    /// call here would make the lock entry points save and restore registers).
+    #[inline(always)]
+    fn probe_on(&self, key: u64, mut i: usize) -> bool {
         let mask = self.slots.len() - 1;
-        let mut i = (key as usize) & mask;
         loop {
-            // SAFETY: `i <= mask < slots.len()` (a power of two, at least `INITIAL`).
+            i = (i + 1) & mask;
+            // SAFETY: `i <= mask < slots.len()`.
             let v = unsafe { self.slots.get_unchecked(i) }.load(Ordering::Acquire);
             if v == key {
                 return true;
@@ -32,14 +54,13 @@ impl Table {
             if v == 0 {
                 return false;
             }
-            i = (i + 1) & mask;
         }
     }
 
     /// Inserts `key`; returns false when already present. Single writer only.
     fn insert(&self, key: u64) -> bool {
         let mask = self.slots.len() - 1;
-        let mut i = (key as usize) & mask;
+        let mut i = self.home(key);
         loop {
             let v = self.slots[i].load(Ordering::Relaxed);
             if v == key {
@@ -54,10 +75,16 @@ impl Table {
     }
 }
 
-/// A grow-only concurrent set of non-zero `u64` keys with lock-free lookups.
+/// A grow-only concurrent set of non-zero `u64` keys with lock-free lookups. A key's home
+/// slot is its top bits, so keys must be well mixed there (chain keys are products, event
+/// keys are `mix`ed); keys that differ only in their low bits all probe from one slot.
 pub(crate) struct ChainCache {
     current: AtomicPtr<Table>,
     len: AtomicUsize,
+    /// Bumped by [`clear`](Self::clear) and [`bump_epoch`](Self::bump_epoch): per-thread
+    /// memos of what the validator learnt (the held stack's same-class nesting memo) are
+    /// valid only for the epoch they were made in.
+    epoch: AtomicU64,
     /// Every table ever published (the current one last), freed on drop.
     tables: Mutex<Vec<*mut Table>>,
 }
@@ -76,12 +103,13 @@ impl ChainCache {
         ChainCache {
             current: AtomicPtr::new(t),
             len: AtomicUsize::new(0),
+            epoch: AtomicU64::new(0),
             tables: Mutex::new(vec![t]),
         }
     }
 
     /// Whether `key` was inserted before. Lock-free; never allocates.
-    #[inline]
+    #[inline(always)]
     pub fn contains(&self, key: u64) -> bool {
         let t = self.current.load(Ordering::Acquire);
         // SAFETY: tables are never freed while the cache lives (see # Invariants).
@@ -121,6 +149,20 @@ impl ChainCache {
         tables.push(p);
         self.current.store(p, Ordering::Release);
         self.len.store(0, Ordering::Relaxed);
+        self.bump_epoch();
+    }
+
+    /// The current epoch (see `epoch`).
+    #[inline]
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Ends the current epoch: something learnt outside the cache was forgotten (an instance
+    /// node, say), so memos made before must not be trusted. Callers serialise it with
+    /// inserts, like `clear`.
+    pub fn bump_epoch(&self) {
+        self.epoch.fetch_add(1, Ordering::Release);
     }
 
     /// Number of keys.
@@ -160,6 +202,11 @@ mod tests {
         assert_eq!(c.len(), n as usize - 1);
     }
 
+    /// Distinct non-zero keys mixed in their top bits, as chain keys are.
+    fn spread(k: u64) -> u64 {
+        k.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1
+    }
+
     #[test]
     fn lookups_race_with_inserts_and_growth() {
         // Readers probe without locks while a writer inserts and grows the table: every key
@@ -170,7 +217,7 @@ mod tests {
             let w = c.clone();
             s.spawn(move || {
                 for k in 1..n {
-                    w.insert(k * 2 + 1);
+                    w.insert(spread(k));
                 }
             });
             for _ in 0..2 {
@@ -178,7 +225,7 @@ mod tests {
                 s.spawn(move || {
                     let mut seen = 0;
                     for k in 1..n {
-                        seen += r.contains(k * 2 + 1) as u64;
+                        seen += r.contains(spread(k)) as u64;
                     }
                     assert!(seen <= n);
                 });

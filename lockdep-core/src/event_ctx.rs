@@ -92,6 +92,12 @@ impl EventContext {
         unsafe { *self.memo.get_unchecked(slot) == pack(class, subclass, mode) }
     }
 
+    /// Whether the context is full: [`note`](Self::note) then has nothing to do.
+    #[inline(always)]
+    pub fn is_full(&self) -> bool {
+        self.len as usize == CONTEXT
+    }
+
     /// [`note`](Self::note) past a memo miss: the scan of the kept acquisitions.
     #[inline(never)]
     fn note_scan(

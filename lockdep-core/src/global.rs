@@ -138,17 +138,34 @@ pub(crate) fn heal_fast() {
 }
 
 /// This thread's state on the hot path, in one thread-local so an acquisition touches
-/// thread-local storage once: the held stack, its re-entrancy flag and whether the thread's
-/// exit check is armed.
+/// thread-local storage once: the held stack, and in one byte its re-entrancy flag
+/// ([`BUSY`]) and whether the thread's exit check is armed ([`ARMED`]), so the fast path tests
+/// both with one compare.
 ///
 /// # Invariants
-/// A `&mut` to `stack` exists only while `busy` is set (taken by [`with_stack`]), or inside
-/// [`acquire_seen`] / [`release_top`] while `busy` is clear, which call nothing that could
+/// A `&mut` to `stack` exists only while `BUSY` is set (taken by [`with_stack`]), or inside
+/// [`acquire_seen`] / [`release_top`] while `BUSY` is clear, which call nothing that could
 /// reach this thread-local again. So no two references to the stack are ever live at once.
 struct Local {
-    busy: Cell<bool>,
-    armed: Cell<bool>,
+    flags: Cell<u8>,
     stack: UnsafeCell<HeldStack>,
+}
+
+/// [`Local::flags`]: the thread is inside the validator's slow path (its stack is borrowed).
+const BUSY: u8 = 1;
+/// [`Local::flags`]: the thread's exit check is armed.
+const ARMED: u8 = 2;
+
+impl Local {
+    #[inline(always)]
+    fn busy(&self) -> bool {
+        self.flags.get() & BUSY != 0
+    }
+
+    #[inline(always)]
+    fn armed(&self) -> bool {
+        self.flags.get() & ARMED != 0
+    }
 }
 
 thread_local! {
@@ -156,8 +173,7 @@ thread_local! {
     // thread's other thread-locals are torn down.
     static LOCAL: Local = const {
         Local {
-            busy: Cell::new(false),
-            armed: Cell::new(false),
+            flags: Cell::new(0),
             stack: UnsafeCell::new(HeldStack::new()),
         }
     };
@@ -194,11 +210,11 @@ pub(crate) fn thread_name() -> Arc<str> {
 }
 
 /// Clears the re-entrancy flag when a [`with_stack`] section ends (also by unwinding).
-struct Unbusy<'a>(&'a Cell<bool>);
+struct Unbusy<'a>(&'a Cell<u8>);
 
 impl Drop for Unbusy<'_> {
     fn drop(&mut self) {
-        self.0.set(false);
+        self.0.set(self.0.get() & !BUSY);
     }
 }
 
@@ -207,10 +223,11 @@ impl Drop for Unbusy<'_> {
 fn with_stack<R>(f: impl FnOnce(&mut HeldStack) -> R) -> Option<R> {
     LOCAL
         .try_with(|l| {
-            if l.busy.replace(true) {
+            if l.busy() {
                 return None;
             }
-            let _unbusy = Unbusy(&l.busy);
+            l.flags.set(l.flags.get() | BUSY);
+            let _unbusy = Unbusy(&l.flags);
             // SAFETY: `busy` was clear and is now set: no other reference to the stack is
             // live, and none is made until `_unbusy` clears it (see `Local`'s invariants).
             Some(f(unsafe { &mut *l.stack.get() }))
@@ -244,14 +261,14 @@ impl Drop for ExitGuard {
 #[cold]
 fn arm_once() {
     let _ = LOCAL.try_with(|l| {
-        l.armed.set(true);
+        l.flags.set(l.flags.get() | ARMED);
         let _ = EXIT_GUARD.try_with(|_| ());
     });
 }
 
 #[inline]
 fn arm_exit_guard() {
-    if !LOCAL.try_with(|l| l.armed.get()).unwrap_or(true) {
+    if !LOCAL.try_with(|l| l.armed()).unwrap_or(true) {
         arm_once();
     }
 }
@@ -390,15 +407,18 @@ pub(crate) fn acquire_seen(
     // SAFETY: the pointer is this thread's `LOCAL`, which has no destructor and lives as
     // long as the thread, so it is valid for this call.
     let l = unsafe { &*l };
-    if l.busy.get() {
+    if l.busy() {
         return false;
     }
-    // SAFETY: `busy` is clear, so no other reference to the stack is live; this one ends
+    // SAFETY: `BUSY` is clear, so no other reference to the stack is live; this one ends
     // before we return, and `Validator::acquire_seen` (a hash, a lock-free probe and a push)
-    // cannot reach this thread-local again.
+    // and `acquire_seen_nesting` (a scan of the stack and a push) cannot reach this
+    // thread-local again.
     let s = unsafe { &mut *l.stack.get() };
-    (s.len() != 0 || l.armed.get())
-        && v.acquire_seen(s, instance, class, subclass, mode, trylock, SiteRef::Static(site))
+    let site = SiteRef::Static(site);
+    (s.len() != 0 || l.armed())
+        && (v.acquire_seen(s, instance, class, subclass, mode, trylock, site)
+            || v.acquire_seen_nesting(s, instance, class, subclass, mode, trylock, site))
 }
 
 /// [`acquire_seen`] when [`fast_allowed`] gave the validator `v`: nothing forces the slow
@@ -416,13 +436,14 @@ pub(crate) fn acquire_seen_fast(
     let Some(l) = local() else { return false };
     // SAFETY: as in `acquire_seen`.
     let l = unsafe { &*l };
-    if l.busy.get() {
+    // Not busy and armed, in one compare. (A thread not armed yet, holding locks only
+    // through a task's swapped-in stack, takes the slow path, which is correct, only slower.)
+    if l.flags.get() != ARMED {
         return false;
     }
     // SAFETY: as in `acquire_seen`.
     let s = unsafe { &mut *l.stack.get() };
-    (s.len() != 0 || l.armed.get())
-        && v.acquire_seen(s, instance, class, subclass, mode, trylock, SiteRef::Static(site))
+    v.acquire_seen(s, instance, class, subclass, mode, trylock, SiteRef::Static(site))
 }
 
 /// The hot path of a release: the lock is the top of the held stack (LIFO release), recording
@@ -435,9 +456,9 @@ pub(crate) fn release_top(instance: usize) -> bool {
     let Some(l) = local() else { return false };
     // SAFETY: as in `acquire_seen`: this thread's `LOCAL`, valid for this call.
     let l = unsafe { &*l };
-    // SAFETY: `busy` is clear, so no other reference to the stack is live; this one lives
+    // SAFETY: `BUSY` is clear, so no other reference to the stack is live; this one lives
     // for one `pop_if_top`, which calls nothing.
-    !l.busy.get() && unsafe { &mut *l.stack.get() }.pop_if_top(instance)
+    !l.busy() && unsafe { &mut *l.stack.get() }.pop_if_top(instance)
 }
 
 /// Runs `f` on this thread's held stack (read-only); `None` when re-entered.

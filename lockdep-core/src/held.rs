@@ -7,7 +7,7 @@
 
 use crate::class::ClassId;
 use crate::event_ctx::EventContext;
-use crate::vocab::{Mode, SiteRef, TraceId};
+use crate::vocab::{mix, Mode, SiteRef, TraceId};
 
 /// Held locks beyond this depth are reported (`max_lock_depth`) and not tracked.
 pub const MAX_DEPTH: usize = 48;
@@ -44,22 +44,36 @@ const EMPTY: HeldLock = HeldLock {
 /// A thread's held locks, outermost first.
 ///
 /// # Invariants
-/// `len <= MAX_DEPTH`: every entry index below `len` is in bounds.
+/// `len <= MAX_DEPTH`; the held locks are `entries[1..=len]`, so every index up to `len` is
+/// in bounds. `entries[0]` is a sentinel whose `chain_key` is the key of the empty stack
+/// (`events.base_key()`, kept by [`rekey_from`](HeldStack::rekey_from)`(0)`), so the top key
+/// is `entries[len].chain_key` with no test for an empty stack.
 #[derive(Clone, Copy)]
 pub(crate) struct HeldStack {
-    entries: [HeldLock; MAX_DEPTH],
+    entries: [HeldLock; MAX_DEPTH + 1],
     len: usize,
     /// Locks acquired since the last wait, and the thread's exit event (`event_ctx`).
     pub events: EventContext,
+    /// Direct-mapped memo of same-class nestings judged by instances that the validator
+    /// learnt from this stack (see [`nesting_key`](Self::nesting_key)); 0 is an empty slot.
+    /// Valid only while the chain cache's epoch is `nesting_epoch`.
+    nesting: [u64; NESTING_MEMO],
+    nesting_epoch: u64,
 }
+
+/// Slots of the same-class nesting memo (a power of two).
+const NESTING_MEMO: usize = 8;
 
 /// Chain key of `prev` extended by one acquisition. Never 0.
 ///
 /// One multiply per link: the previous key, rotated, is xored with the link's word (class,
-/// subclass, mode and flags), then put through xorshift-multiply-xorshift. Each of those
-/// steps is a bijection, so for one `prev` two different links (subclass below 2^28) never
-/// give the same key; across prefixes a collision needs two keys whose difference is a
-/// link-word difference, which the multiply makes as unlikely as for a random 64-bit value.
+/// subclass, mode and flags), and the result multiplied by an odd constant. Both steps are
+/// bijections, so for one `prev` two different links (subclass below 2^28) never give the
+/// same key; across prefixes a collision needs `rot(prev1) ^ rot(prev2)` to equal a
+/// link-word difference, as unlikely as for random 64-bit values since each `prev` is itself
+/// such a product. The product mixes every input bit into its *top* bits only, so the chain
+/// cache takes a key's home slot from its top bits, and the rotation brings the previous
+/// key's top bits down into the next link's low ones.
 #[inline(always)]
 pub(crate) fn chain_key(
     prev: u64,
@@ -78,19 +92,21 @@ pub(crate) fn chain_key(
     // Class and subclass whole in one word; the mode and flags in its top four bits.
     let flags = m | ((trylock as u64) << 2) | ((nested as u64) << 3);
     let word = (class.0 as u64) ^ ((subclass as u64) << 32) ^ (flags << 60);
-    let x = prev.rotate_left(29) ^ word;
-    let x = (x ^ (x >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    let k = x ^ (x >> 29);
-    if k == 0 {
-        1
-    } else {
-        k
-    }
+    let k = (prev.rotate_left(29) ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    // 0 only for the one input 0 (an odd multiplier is a bijection), made 1 (the key of one
+    // other input): 0 is the chain cache's empty slot.
+    k.max(1)
 }
 
 impl HeldStack {
     pub const fn new() -> HeldStack {
-        HeldStack { entries: [EMPTY; MAX_DEPTH], len: 0, events: EventContext::new() }
+        HeldStack {
+            entries: [EMPTY; MAX_DEPTH + 1],
+            len: 0,
+            events: EventContext::new(),
+            nesting: [0; NESTING_MEMO],
+            nesting_epoch: 0,
+        }
     }
 
     #[inline]
@@ -105,18 +121,15 @@ impl HeldStack {
 
     #[inline]
     pub fn entries(&self) -> &[HeldLock] {
-        &self.entries[..self.len]
+        &self.entries[1..=self.len]
     }
 
     /// Chain key of the whole stack (when empty: 0, or the key of the thread's exit event).
     #[inline(always)]
     pub fn top_key(&self) -> u64 {
-        if self.len == 0 {
-            self.events.base_key()
-        } else {
-            // SAFETY: 0 < len <= MAX_DEPTH (the type's invariant).
-            unsafe { self.entries.get_unchecked(self.len - 1) }.chain_key
-        }
+        // SAFETY: len <= MAX_DEPTH < entries.len() (the type's invariant); entry 0 is the
+        // sentinel holding the empty stack's key.
+        unsafe { self.entries.get_unchecked(self.len) }.chain_key
     }
 
     #[inline]
@@ -125,20 +138,24 @@ impl HeldStack {
         if !e.trylock {
             self.events.note(e.class, e.subclass, e.mode, e.site);
         }
-        self.entries[self.len] = e;
+        self.entries[self.len + 1] = e;
         self.len += 1;
     }
 
     /// Pushes `e` unless the stack is full; returns whether it did.
     #[inline(always)]
     pub fn try_push(&mut self, e: HeldLock) -> bool {
-        match self.entries.get_mut(self.len) {
+        match self.entries.get_mut(self.len + 1) {
             Some(slot) => {
                 *slot = e;
                 self.len += 1;
                 // The memo is tested inline; the site is read back from the entry only when
-                // the context may change, so it is never built on the caller's stack.
-                if !e.trylock && !self.events.memo_hit(e.class, e.subclass, e.mode) {
+                // the context may change (not full), so it is never built on the caller's
+                // stack.
+                if !e.trylock
+                    && !self.events.memo_hit(e.class, e.subclass, e.mode)
+                    && !self.events.is_full()
+                {
                     self.note_top();
                 }
                 true
@@ -150,25 +167,69 @@ impl HeldStack {
     /// Notes the top entry in the event context (the memo missed).
     #[inline(never)]
     fn note_top(&mut self) {
-        let e = self.entries[self.len - 1];
+        let e = self.entries[self.len];
         self.events.note(e.class, e.subclass, e.mode, e.site);
+    }
+
+    /// The key of a blocking acquisition of `instance` (class `class`, subclass `subclass`,
+    /// chain key `key` once pushed) that nests its class in itself, made of the chain key and
+    /// the instances of every held lock of that class and subclass (in stack order) and of
+    /// `instance`; `None` when no held lock has that class and subclass. Never 0.
+    ///
+    /// Such a chain is never put in the chain cache (its key says nothing of the instances'
+    /// order), so without this memo every such acquisition took the validator's lock.
+    pub fn nesting_key(
+        &self,
+        key: u64,
+        class: ClassId,
+        subclass: u32,
+        instance: usize,
+    ) -> Option<u64> {
+        let fold = |k: u64, i: usize| mix(k.rotate_left(23) ^ i as u64);
+        let mut k = key;
+        let mut any = false;
+        for h in self.entries() {
+            if h.class == class && h.subclass == subclass {
+                any = true;
+                k = fold(k, h.instance);
+            }
+        }
+        any.then(|| fold(k, instance).max(1))
+    }
+
+    /// Whether the nesting `nkey` ([`nesting_key`](Self::nesting_key)) was learnt from this
+    /// stack in the chain cache's current epoch `epoch`.
+    #[inline]
+    pub fn nesting_seen(&self, nkey: u64, epoch: u64) -> bool {
+        self.nesting_epoch == epoch && self.nesting[nkey as usize & (NESTING_MEMO - 1)] == nkey
+    }
+
+    /// Notes that the validator learnt the nesting `nkey` in epoch `epoch` (read while it held
+    /// its state lock): a later acquisition with the same key in the same epoch would find
+    /// every instance edge known and add nothing.
+    pub fn note_nesting(&mut self, nkey: u64, epoch: u64) {
+        if epoch < self.nesting_epoch {
+            return;
+        }
+        if epoch != self.nesting_epoch {
+            self.nesting = [0; NESTING_MEMO];
+            self.nesting_epoch = epoch;
+        }
+        self.nesting[nkey as usize & (NESTING_MEMO - 1)] = nkey;
     }
 
     /// Index of the most recent entry for `instance`.
     #[inline]
     pub fn find(&self, instance: usize) -> Option<usize> {
-        self.entries[..self.len].iter().rposition(|e| e.instance == instance)
+        self.entries().iter().rposition(|e| e.instance == instance)
     }
 
     /// Pops the top entry if it is `instance` (the usual, LIFO release); O(1).
     #[inline(always)]
     pub fn pop_if_top(&mut self, instance: usize) -> bool {
-        if self.len == 0 {
-            return false;
-        }
-        // SAFETY: 0 < len <= MAX_DEPTH (the type's invariant).
-        let top = unsafe { self.entries.get_unchecked(self.len - 1) };
-        if top.instance == instance {
+        // SAFETY: len <= MAX_DEPTH < entries.len() (the type's invariant).
+        let top = unsafe { self.entries.get_unchecked(self.len) };
+        if top.instance == instance && self.len != 0 {
             self.len -= 1;
             true
         } else {
@@ -179,28 +240,32 @@ impl HeldStack {
     /// Removes entry `i` (out-of-order release is legal) and re-keys the entries above it.
     #[inline]
     pub fn remove(&mut self, i: usize) -> HeldLock {
-        let e = self.entries[i];
+        let e = self.entries()[i];
         if i + 1 == self.len {
             self.len -= 1;
             return e;
         }
-        self.entries.copy_within(i + 1..self.len, i);
+        self.entries.copy_within(i + 2..self.len + 1, i + 1);
         self.len -= 1;
         self.rekey_from(i);
         e
     }
 
-    /// Recomputes chain keys from entry `i` upwards (after a removal or a mode change).
+    /// Recomputes chain keys from entry `i` upwards (after a removal or a mode change); from
+    /// 0, also the empty stack's key (after the thread's base was set).
     pub fn rekey_from(&mut self, i: usize) {
-        let mut prev = if i == 0 { self.events.base_key() } else { self.entries[i - 1].chain_key };
-        for e in &mut self.entries[i..self.len] {
+        if i == 0 {
+            self.entries[0].chain_key = self.events.base_key();
+        }
+        let mut prev = self.entries[i].chain_key;
+        for e in &mut self.entries[i + 1..=self.len] {
             e.chain_key = chain_key(prev, e.class, e.subclass, e.mode, e.trylock, e.nested);
             prev = e.chain_key;
         }
     }
 
     pub fn get_mut(&mut self, i: usize) -> &mut HeldLock {
-        &mut self.entries[i]
+        &mut self.entries[1..=self.len][i]
     }
 
     /// Pops the top entry (used to undo a push when a report panics).
@@ -209,7 +274,7 @@ impl HeldStack {
             None
         } else {
             self.len -= 1;
-            Some(self.entries[self.len])
+            Some(self.entries[self.len + 1])
         }
     }
 

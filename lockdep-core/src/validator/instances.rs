@@ -160,8 +160,9 @@ impl Instances {
 
     /// Forgets every node of the lock at `addr` (it is dropped), with their edges. Removing
     /// nodes and edges keeps a topological order valid.
-    pub fn forget(&mut self, addr: usize) {
-        let Some(ids) = self.by_addr.remove(&addr) else { return };
+    /// Returns whether the lock had a node.
+    pub fn forget(&mut self, addr: usize) -> bool {
+        let Some(ids) = self.by_addr.remove(&addr) else { return false };
         for id in ids {
             let node = self.nodes[id as usize].take().expect("live instance node");
             for e in node.out.iter().chain(node.inn.iter()).copied() {
@@ -177,6 +178,7 @@ impl Instances {
             self.free_nodes.push(id);
             LIVE.fetch_sub(1, Ordering::Relaxed);
         }
+        true
     }
 
     fn edge_types(&self, from: u32, to: u32) -> Option<DepTypes> {
@@ -372,7 +374,12 @@ impl Validator {
     /// Forgets the instance nodes of the lock at `addr` (it is dropped or re-initialised).
     pub(super) fn forget_instance(&self, addr: usize) {
         if any_instance_nodes() {
-            self.lock_state().instances.forget(addr);
+            let mut st = self.lock_state();
+            if st.instances.forget(addr) {
+                // Memos of same-class nestings may name this address: a lock built there
+                // later starts fresh, so they must not be trusted any more.
+                self.cache.bump_epoch();
+            }
         }
     }
 

@@ -62,6 +62,9 @@ pub(crate) struct State {
     /// Positions (in the caller's output) of the new reports of this locked section, stored
     /// into `reports` by [`Validator::settle`] once their stacks are resolved.
     fresh: Vec<usize>,
+    /// Problems found so far (each [`Validator::keep`], new or not): an acquisition that
+    /// found none may be memoised as a seen same-class nesting.
+    problems: u64,
 }
 
 /// A lock-dependency validator: a class graph, a chain cache and the reports found so far.
@@ -101,6 +104,7 @@ impl Validator {
                 refusing: false,
                 pending: Vec::new(),
                 fresh: Vec::new(),
+                problems: 0,
             }),
             capture,
         }
@@ -161,7 +165,7 @@ impl Validator {
     ) -> Vec<Report> {
         if req.nest_lock.is_none()
             && self.capture != Capture::Always
-            && self.acquire_seen(
+            && (self.acquire_seen(
                 stack,
                 req.instance,
                 req.class,
@@ -169,7 +173,15 @@ impl Validator {
                 req.mode,
                 req.trylock,
                 req.site,
-            )
+            ) || self.acquire_seen_nesting(
+                stack,
+                req.instance,
+                req.class,
+                req.subclass,
+                req.mode,
+                req.trylock,
+                req.site,
+            ))
         {
             return Vec::new();
         }
@@ -204,6 +216,43 @@ impl Validator {
                 trace: None,
                 chain_key: key,
             })
+    }
+
+    /// The fast path of a same-class nesting judged by instances (a chain the cache never
+    /// holds): pushes the acquisition if this stack's nesting memo says the validator learnt
+    /// this chain with these instances in the cache's current epoch, and returns true. No
+    /// lock, no allocation, no backtrace; a scan of the held stack.
+    #[expect(clippy::too_many_arguments, reason = "the report needs every part of the acquisition")]
+    #[inline(never)]
+    pub(crate) fn acquire_seen_nesting(
+        &self,
+        stack: &mut HeldStack,
+        instance: usize,
+        class: ClassId,
+        subclass: u32,
+        mode: Mode,
+        trylock: bool,
+        site: SiteRef,
+    ) -> bool {
+        if trylock || self.capture == Capture::Always {
+            return false;
+        }
+        let key = chain_key(stack.top_key(), class, subclass, mode, trylock, false);
+        let epoch = self.cache.epoch();
+        match stack.nesting_key(key, class, subclass, instance) {
+            Some(nkey) if stack.nesting_seen(nkey, epoch) => stack.try_push(HeldLock {
+                instance,
+                class,
+                subclass,
+                mode,
+                trylock,
+                nested: false,
+                site,
+                trace: None,
+                chain_key: key,
+            }),
+            _ => false,
+        }
     }
 
     /// [`acquire`](Self::acquire) for a chain not (yet) in the cache, a nested acquisition or
@@ -282,6 +331,7 @@ impl Validator {
         }
         if !self.cache.contains(key) {
             let before = reports.len();
+            let problems = st.problems;
             if !req.trylock && !nested {
                 self.check_new(&mut st, stack, thread, &entry, &mut reports);
             }
@@ -300,6 +350,17 @@ impl Validator {
             let learnt = !(refuse && reports.len() > before);
             if learnt && !by_instances {
                 self.cache.insert(key);
+            } else if by_instances && st.problems == problems {
+                // No problem, and every edge of this nesting is known now: the same chain
+                // with the same instances, in this epoch, finds nothing and adds nothing
+                // (`acquire_seen_nesting`). (A nesting that found a problem, even one
+                // reported before, is not memoised: refused in panic mode, it must be
+                // refused again.)
+                if let Some(nkey) =
+                    stack.nesting_key(key, entry.class, entry.subclass, entry.instance)
+                {
+                    stack.note_nesting(nkey, self.cache.epoch());
+                }
             }
         }
         st.refusing = false;
@@ -511,6 +572,7 @@ impl Validator {
     /// Adds `r` to `out` unless an equal problem (same fingerprint) was reported before (a
     /// refusing acquisition gets it anyway). New reports are stored by [`settle`](Self::settle).
     fn keep(&self, st: &mut State, r: Report, out: &mut Vec<Report>) {
+        st.problems += 1;
         if st.seen.insert(r.fingerprint()) {
             st.fresh.push(out.len());
             out.push(r);

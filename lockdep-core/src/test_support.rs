@@ -1,5 +1,6 @@
 //! Support for `#[lockdep_core::test]`: panic mode while the test runs, the per-test report
-//! file, and failing the test with the rendered reports.
+//! file, and failing the test with the rendered reports; with the `tokio` feature, async
+//! tests on a tokio runtime.
 
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
@@ -97,4 +98,41 @@ pub fn run_test<R>(name: &str, f: impl FnOnce() -> R) -> R {
         }
         Ok(v) => v,
     }
+}
+
+/// The runtime of an async lockdep test (`#[lockdep_core::test(flavor = ...)]`).
+#[cfg(feature = "tokio")]
+#[derive(Clone, Copy, Debug)]
+pub enum Flavor {
+    /// tokio's current-thread runtime (the default, as for `#[tokio::test]`).
+    CurrentThread,
+    /// tokio's multi-thread runtime with this many workers (tokio's default: one per CPU).
+    MultiThread(Option<usize>),
+}
+
+/// Runs `fut` as the async lockdep test `name`: [`run_test`] of a tokio runtime of `flavor`
+/// (all drivers enabled) blocking on `fut` instrumented as a task (its own held stack, and
+/// `held_across_await` for a blocking guard held when it yields). Tasks it spawned are
+/// dropped with the runtime before the test's reports are collected. Used by the
+/// `#[lockdep_core::test]` expansion.
+#[cfg(feature = "tokio")]
+#[track_caller]
+pub fn run_async_test<F: std::future::Future>(name: &str, flavor: Flavor, fut: F) -> F::Output {
+    let mut builder = match flavor {
+        Flavor::CurrentThread => tokio::runtime::Builder::new_current_thread(),
+        Flavor::MultiThread(workers) => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            if let Some(n) = workers {
+                b.worker_threads(n);
+            }
+            b
+        }
+    };
+    let rt = builder.enable_all().build().expect("lockdep: could not build the tokio runtime");
+    let task = crate::task::instrument(fut);
+    run_test(name, move || {
+        let out = rt.block_on(task);
+        drop(rt);
+        out
+    })
 }

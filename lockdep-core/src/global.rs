@@ -572,6 +572,10 @@ pub(crate) fn swap_stack(other: &mut HeldStack) -> bool {
     with_stack(|s| std::mem::swap(s, other)).is_some()
 }
 
+/// A task's name in the trace (`None` when not recording), and the swap of the recorder's
+/// notion of the polled task (beside [`swap_stack`], when recording).
+pub(crate) use crate::recorder::{swap_task as swap_trace_task, task_name as trace_task_name};
+
 /// Classes of async locks (`lockdep_core::tokio::sync`): holding one across an `.await` is
 /// normal, so `held_across_await` skips them.
 static ASYNC_CLASSES: std::sync::RwLock<Vec<ClassId>> = std::sync::RwLock::new(Vec::new());
@@ -586,7 +590,7 @@ pub(crate) fn mark_async(class: ClassId) {
 }
 
 /// A task spawned at `task` yielded (`Poll::Pending`) with `stack` as its held stack: one
-/// `held_across_await` report per blocking lock held (each once per class and site).
+/// `held_across_await` report per blocking lock held (each once per taken site and yield site).
 pub(crate) fn task_yielded(stack: &HeldStack, task: SiteRef) -> Vec<Report> {
     let blocking: Vec<_> = {
         let a = ASYNC_CLASSES.read().unwrap_or_else(|e| e.into_inner());
@@ -594,6 +598,9 @@ pub(crate) fn task_yielded(stack: &HeldStack, task: SiteRef) -> Vec<Report> {
     };
     let mut out = Vec::new();
     for e in &blocking {
+        if crate::recorder::enabled() {
+            crate::recorder::other(&VALIDATOR, "yield", e.instance, e.class, &thread_name(), task);
+        }
         out.extend(VALIDATOR.held_across_await(stack, &thread_name, e, task));
     }
     out

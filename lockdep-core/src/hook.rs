@@ -943,6 +943,10 @@ pub(crate) struct TaskStack {
     stack: Box<crate::held::HeldStack>,
     #[cfg(not(feature = "off"))]
     site: Site,
+    /// The task's name in the trace (`None` when not recording); while the task is polled, the
+    /// thread's previous one.
+    #[cfg(not(feature = "off"))]
+    trace_name: Option<String>,
 }
 
 impl TaskStack {
@@ -951,7 +955,12 @@ impl TaskStack {
     pub(crate) fn new() -> TaskStack {
         #[cfg(not(feature = "off"))]
         {
-            TaskStack { stack: Box::new(crate::held::HeldStack::new()), site: Location::caller() }
+            let site = Location::caller();
+            TaskStack {
+                stack: Box::new(crate::held::HeldStack::new()),
+                site,
+                trace_name: global::trace_task_name(SiteRef::Static(site)),
+            }
         }
         #[cfg(feature = "off")]
         {
@@ -966,7 +975,11 @@ impl TaskStack {
 pub(crate) fn task_enter(task: &mut TaskStack) -> bool {
     #[cfg(not(feature = "off"))]
     {
-        global::swap_stack(&mut task.stack)
+        let entered = global::swap_stack(&mut task.stack);
+        if entered && crate::recorder::enabled() {
+            global::swap_trace_task(&mut task.trace_name);
+        }
+        entered
     }
     #[cfg(feature = "off")]
     {
@@ -981,6 +994,9 @@ pub(crate) fn task_leave(task: &mut TaskStack, entered: bool) {
     #[cfg(not(feature = "off"))]
     if entered {
         global::swap_stack(&mut task.stack);
+        if crate::recorder::enabled() {
+            global::swap_trace_task(&mut task.trace_name);
+        }
     }
     #[cfg(feature = "off")]
     {
@@ -998,7 +1014,17 @@ pub(crate) fn task_pending(task: &TaskStack) {
             return;
         }
         let site = SiteRef::Static(task.site);
-        if let Some(reports) = guarded(|| global::task_yielded(&task.stack, site)) {
+        // Recorded as the task's event: its name is the trace thread while the check runs.
+        let mut name = task.trace_name.clone();
+        let named = name.is_some();
+        if named {
+            global::swap_trace_task(&mut name);
+        }
+        let reports = guarded(|| global::task_yielded(&task.stack, site));
+        if named {
+            global::swap_trace_task(&mut name);
+        }
+        if let Some(reports) = reports {
             raise(reports);
         }
     }

@@ -113,16 +113,37 @@ macro_rules! __async_test {
     };
 }
 
-/// Without the `tokio` feature, `#[lockdep_core::test] async fn` is this compile error.
+/// Without the `tokio` feature the async test's body is never built: the item
+/// `__async_test_needs_tokio!` beside it is a compile error.
 #[cfg(not(feature = "tokio"))]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __async_test {
     ($($t:tt)*) => {
+        ::core::unreachable!()
+    };
+}
+
+/// An item beside every `#[lockdep_core::test] async fn` (built also when not testing):
+/// nothing with the `tokio` feature, a compile error naming the feature without it.
+#[cfg(feature = "tokio")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __async_test_needs_tokio {
+    () => {};
+}
+
+/// An item beside every `#[lockdep_core::test] async fn` (built also when not testing):
+/// nothing with the `tokio` feature, a compile error naming the feature without it.
+#[cfg(not(feature = "tokio"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __async_test_needs_tokio {
+    () => {
         ::core::compile_error!(
             "`#[lockdep_core::test] async fn` needs the `tokio` feature of lockdep-core \
              (lockdep-core = { features = [\"tokio\"] })"
-        )
+        );
     };
 }
 

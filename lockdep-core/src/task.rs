@@ -6,8 +6,34 @@
 //! `bad_unlock`), and two tasks polled on one thread do not see each other's locks. When the
 //! task returns `Poll::Pending` while it holds a *blocking* lock (every lock type but the
 //! async ones of `lockdep_core::tokio::sync`), that is a `held_across_await` report, once
-//! per lock class and site where the guard was taken. Async locks held across an `.await` are
-//! normal and take part in cycle detection like any lock.
+//! per site pair: where the guard was taken (a site of the lock's class) and where the task
+//! yielded. Async locks held across an `.await` are normal and take part in cycle detection
+//! like any lock.
+//!
+//! **What the yield site names.** The wrapper sees the task return `Pending` from its poll,
+//! not which `.await` inside it did (the leaf future that returned `Pending` does not say
+//! where it was awaited), so the yield site is the task's instrumented future: the location
+//! of [`instrument`] / [`Instrumented::new`] / `lockdep_core::tokio::spawn`, or the test
+//! function for `#[lockdep_core::test] async fn`. Two tasks spawned at two places that yield
+//! holding a guard taken at one site are two reports; one spawn site yielding at two awaits
+//! is one.
+//!
+//! **What is not seen.** Blocking guards are `!Send`: one cannot be moved into a
+//! `spawn_blocking` closure (a lock the closure takes is the blocking thread's, not the
+//! task's: no report while the task awaits the closure):
+//!
+//! ```compile_fail,E0277
+//! let m: &'static lockdep_core::std::sync::Mutex<u32> =
+//!     Box::leak(Box::new(lockdep_core::std::sync::Mutex::new(0)));
+//! let g = m.lock().unwrap();
+//! let _ = tokio::task::spawn_blocking(move || drop(g)); // `MutexGuard` is not `Send`
+//! ```
+//!
+//! Nor is an async guard or permit handed to another task released in the task that took it
+//! (see `lockdep_core::tokio::sync::Semaphore`). Code outside an instrumented task (a plain
+//! `tokio::spawn`, `block_on` of an uninstrumented future) uses the polling thread's stack:
+//! locks of two such tasks on one thread mix, a guard released on another worker is a
+//! `bad_unlock`, and no `held_across_await` is seen.
 //!
 //! ```
 //! use std::future::Future;

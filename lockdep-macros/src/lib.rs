@@ -47,6 +47,7 @@ pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
             Err(e) => return e.to_compile_error().into(),
         };
         return quote! {
+            ::lockdep_core::__async_test_needs_tokio!();
             #[::core::prelude::v1::test]
             #(#attrs)*
             #vis fn #name() #ret {

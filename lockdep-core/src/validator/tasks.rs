@@ -6,9 +6,12 @@ use crate::report::{Kind, Report};
 use crate::vocab::SiteRef;
 
 impl Validator {
-    /// A task (spawned at `task`) returned `Poll::Pending` while `stack` (its own held stack)
-    /// holds the blocking lock `at`: reported once per (class, site where the guard was
-    /// taken), so two guards of one class taken at two places are two reports.
+    /// A task (spawned or instrumented at `task`) returned `Poll::Pending` while `stack` (its
+    /// own held stack) holds the blocking lock `at`: reported once per site pair, (where the
+    /// guard was taken, where the task yielded). The yield site is the poll of the task's
+    /// instrumented future, named by where it was spawned or instrumented: the `.await` that
+    /// returned `Pending` is not visible from the poll (the leaf future does not say where it
+    /// was awaited).
     pub(crate) fn held_across_await(
         &self,
         stack: &HeldStack,
@@ -19,19 +22,15 @@ impl Validator {
         let mut st = self.lock_state();
         let mut r = self.base_report(&mut st, stack, thread, Kind::HeldAcrossAwait, at);
         let taken = r.acquiring.as_ref().and_then(|a| a.site.as_ref()).map(|s| s.to_string());
-        let key = format!("{}@{}", r.fingerprint(), taken.as_deref().unwrap_or("?"));
+        let yielded = crate::stacks::site(task, &st.sites).map_or("?".into(), |s| s.to_string());
+        let key = format!("{}@{}@{yielded}", r.fingerprint(), taken.as_deref().unwrap_or("?"));
         if !st.seen.insert(key) && !st.refusing {
             return Vec::new();
         }
-        let task = match task {
-            SiteRef::Static(l) => {
-                format!(" (the task was spawned at {}:{}:{})", l.file(), l.line(), l.column())
-            }
-            _ => String::new(),
-        };
         r.message = format!(
             "an async task returned Poll::Pending (yielded at an .await) while holding the \
-             blocking lock {}{}{task}: the lock stays held while other tasks run on this \
+             blocking lock {}{}; it yielded from the poll of the task spawned (or \
+             instrumented) at {yielded}: the lock stays held while other tasks run on this \
              thread, and one of them taking it blocks the whole worker",
             r.classes[0],
             taken.map(|s| format!(" taken at {s}")).unwrap_or_default(),

@@ -569,7 +569,7 @@ pub(crate) fn join(exit: ClassId, child: &str, site: SiteRef, refuse: bool) -> V
 /// Swaps this thread's held stack with `other` (a task's stack, around a poll of the task on
 /// this thread). Returns false, swapping nothing, when re-entered from the validator.
 pub(crate) fn swap_stack(other: &mut HeldStack) -> bool {
-    with_stack(|s| std::mem::swap(s, other)).is_some()
+    with_stack(|s| s.swap_live(other)).is_some()
 }
 
 /// A task's name in the trace (`None` when not recording), and the swap of the recorder's

@@ -1,29 +1,5 @@
-//! `lockdep_core::tokio::sync::Semaphore`: tokio's semaphore, its permits held like a lock.
-//!
-//! # What a permit is to the validator
-//!
-//! A semaphore is a lock class (its construction site), and a task that holds a permit holds
-//! that lock, *exclusively* (mode `W`): waiting for a permit can be blocked by any holder of
-//! one (when none is left), so
-//!
-//! - waiting for a permit while holding lock `L` records `L -> S`, and taking `L` while
-//!   holding a permit records `S -> L`: a task that waits on the semaphore while another, which
-//!   holds its permits, waits for a lock the first holds, is a `circular_dependency`, reported
-//!   before either waits;
-//! - like every async lock, a permit held across an `.await` is normal (no
-//!   `held_across_await`).
-//!
-//! **Several permits in one task.** Only the first permit a task takes of a semaphore is its
-//! held lock; permits it takes of that semaphore while it holds one are counted by tokio, not
-//! pushed again, so a task taking two permits of a semaphore of N > 1 gets no
-//! `recursive_locking` report (whether that could hang depends on the permits left, which the
-//! validator does not model: a task taking a second permit of a one-permit semaphore hangs
-//! unreported). `acquire_many(n)` is one held lock whatever `n`. The held lock goes when the
-//! permit that pushed it is dropped (or forgotten), even if a later permit is still held.
-//!
-//! **Permits that change task.** A permit dropped by a task that does not hold the semaphore
-//! (an owned permit moved into a spawned task, say) releases nothing there (no `bad_unlock`);
-//! the task that took it keeps holding the class until it ends, as far as the validator sees.
+//! `lockdep_core::tokio::sync::Semaphore`: tokio's semaphore, its permits held like a lock
+//! (the semantics are on [`Semaphore`]).
 
 use std::future::Future;
 use std::mem::ManuallyDrop;
@@ -37,7 +13,32 @@ use crate::report::Mode;
 pub use ::tokio::sync::{AcquireError, TryAcquireError};
 
 /// [`tokio::sync::Semaphore`](::tokio::sync::Semaphore) whose permits are validated like an
-/// exclusive async lock (see the [module docs](self) for the semantics).
+/// exclusive async lock.
+///
+/// # What a permit is to the validator
+///
+/// A semaphore is a lock class (its construction site), and a task that holds a permit holds
+/// that lock, *exclusively* (mode `W`): waiting for a permit can be blocked by any holder of
+/// one (when none is left), so
+///
+/// - waiting for a permit while holding lock `L` records `L -> S`, and taking `L` while
+///   holding a permit records `S -> L`: a task that waits on the semaphore while another, which
+///   holds its permits, waits for a lock the first holds, is a `circular_dependency`, reported
+///   before either waits;
+/// - like every async lock, a permit held across an `.await` is normal (no
+///   `held_across_await`).
+///
+/// **Several permits in one task.** Only the first permit a task takes of a semaphore is its
+/// held lock; permits it takes of that semaphore while it holds one are counted by tokio, not
+/// pushed again, so a task taking two permits of a semaphore of N > 1 gets no
+/// `recursive_locking` report (whether that could hang depends on the permits left, which the
+/// validator does not model: a task taking a second permit of a one-permit semaphore hangs
+/// unreported). `acquire_many(n)` is one held lock whatever `n`. The held lock goes when the
+/// permit that pushed it is dropped (or forgotten), even if a later permit is still held.
+///
+/// **Permits that change task.** A permit dropped by a task that does not hold the semaphore
+/// (an owned permit moved into a spawned task, say) releases nothing there (no `bad_unlock`);
+/// the task that took it keeps holding the class until it ends, as far as the validator sees.
 ///
 /// # Examples
 ///

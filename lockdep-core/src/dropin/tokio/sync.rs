@@ -300,10 +300,14 @@ impl<T: ?Sized> RwLock<T> {
 
 /// Makes an owned guard of an `Arc`ed lock from a borrowed tokio guard.
 macro_rules! owned {
-    ($owned:ident, $lock:expr, $inner:expr, $tracked:expr) => {{
+    ($owned:ident, $guard:ident, $lock:expr, $inner:expr, $tracked:expr) => {{
         // SAFETY: the guard borrows `*lock`, which the `Arc` stored beside it keeps alive at a
         // fixed address; the owned guard's drop drops the guard before the `Arc`.
-        let inner = unsafe { std::mem::transmute($inner) };
+        let inner = unsafe {
+            std::mem::transmute::<::tokio::sync::$guard<'_, T>, ::tokio::sync::$guard<'static, T>>(
+                $inner,
+            )
+        };
         $owned { inner: ManuallyDrop::new(inner), tracked: $tracked, lock: $lock }
     }};
 }
@@ -320,7 +324,7 @@ impl<T: ?Sized + 'static> RwLock<T> {
             let acq = validate(&self.class, Mode::Read, site);
             let inner = self.inner.read().await;
             let tracked = acq.done();
-            owned!(OwnedRwLockReadGuard, self, inner, tracked)
+            owned!(OwnedRwLockReadGuard, RwLockReadGuard, self, inner, tracked)
         }
     }
 
@@ -334,7 +338,7 @@ impl<T: ?Sized + 'static> RwLock<T> {
             let acq = validate(&self.class, Mode::Write, site);
             let inner = self.inner.write().await;
             let tracked = acq.done();
-            owned!(OwnedRwLockWriteGuard, self, inner, tracked)
+            owned!(OwnedRwLockWriteGuard, RwLockWriteGuard, self, inner, tracked)
         }
     }
 
@@ -342,14 +346,14 @@ impl<T: ?Sized + 'static> RwLock<T> {
     #[track_caller]
     pub fn try_read_owned(self: Arc<Self>) -> Result<OwnedRwLockReadGuard<T>, TryLockError> {
         let (inner, tracked) = validate_try(&self.class, Mode::Read, self.inner.try_read()?);
-        Ok(owned!(OwnedRwLockReadGuard, self, inner, tracked))
+        Ok(owned!(OwnedRwLockReadGuard, RwLockReadGuard, self, inner, tracked))
     }
 
     /// Tries an exclusive lock of an `Arc`ed lock without waiting.
     #[track_caller]
     pub fn try_write_owned(self: Arc<Self>) -> Result<OwnedRwLockWriteGuard<T>, TryLockError> {
         let (inner, tracked) = validate_try(&self.class, Mode::Write, self.inner.try_write()?);
-        Ok(owned!(OwnedRwLockWriteGuard, self, inner, tracked))
+        Ok(owned!(OwnedRwLockWriteGuard, RwLockWriteGuard, self, inner, tracked))
     }
 }
 

@@ -29,9 +29,9 @@ impl Validator {
         }
         r.message = format!(
             "an async task returned Poll::Pending (yielded at an .await) while holding the \
-             blocking lock {}{}; it yielded from the poll of the task spawned (or \
-             instrumented) at {yielded}: the lock stays held while other tasks run on this \
-             thread, and one of them taking it blocks the whole worker",
+             blocking lock {}{} (it yielded from the poll of the task spawned or instrumented \
+             at {yielded}): the lock stays held while other tasks run on this thread, and one \
+             of them taking it blocks the whole worker",
             r.classes[0],
             taken.map(|s| format!(" taken at {s}")).unwrap_or_default(),
         );

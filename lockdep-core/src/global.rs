@@ -572,9 +572,16 @@ pub(crate) fn swap_stack(other: &mut HeldStack) -> bool {
     with_stack(|s| s.swap_live(other)).is_some()
 }
 
-/// A task's name in the trace (`None` when not recording), and the swap of the recorder's
-/// notion of the polled task (beside [`swap_stack`], when recording).
-pub(crate) use crate::recorder::{swap_task as swap_trace_task, task_name as trace_task_name};
+/// A task's name in the trace, for a task made at `site` (`None` when not recording).
+pub(crate) fn trace_task_name(site: SiteRef) -> Option<String> {
+    crate::recorder::task_name(site)
+}
+
+/// Swaps the recorder's notion of the task polled on this thread with `task` (beside
+/// [`swap_stack`], when recording).
+pub(crate) fn swap_trace_task(task: &mut Option<String>) {
+    crate::recorder::swap_task(task);
+}
 
 /// Classes of async locks (`lockdep_core::tokio::sync`): holding one across an `.await` is
 /// normal, so `held_across_await` skips them.

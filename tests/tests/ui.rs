@@ -11,6 +11,7 @@ fn ui() {
     t.compile_fail("ui/guard_not_send.rs");
     t.compile_fail("ui/test_attribute_args.rs");
     t.compile_fail("ui/test_attribute_async_needs_tokio.rs");
+    t.compile_fail("ui/test_attribute_async_args.rs");
     t.compile_fail("ui/lock_rules_unknown_mode.rs");
     t.compile_fail("ui/lock_rules_same_class.rs");
     t.compile_fail("ui/lock_rules_cyclic.rs");

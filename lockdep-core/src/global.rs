@@ -572,6 +572,18 @@ pub(crate) fn swap_stack(other: &mut HeldStack) -> bool {
     with_stack(|s| s.swap_live(other)).is_some()
 }
 
+/// Whether the polled task (this thread's stack) holds a blocking lock: a waker cloned now
+/// may be where the task will yield holding it.
+pub(crate) fn holds_blocking() -> bool {
+    with_stack(|s| {
+        s.len() > 0 && {
+            let a = ASYNC_CLASSES.read().unwrap_or_else(|e| e.into_inner());
+            s.entries().iter().any(|e| !a.contains(&e.class))
+        }
+    })
+    .unwrap_or(false)
+}
+
 /// A task's name in the trace, for a task made at `site` (`None` when not recording).
 pub(crate) fn trace_task_name(site: SiteRef) -> Option<String> {
     crate::recorder::task_name(site)
@@ -598,7 +610,11 @@ pub(crate) fn mark_async(class: ClassId) {
 
 /// A task spawned at `task` yielded (`Poll::Pending`) with `stack` as its held stack: one
 /// `held_across_await` report per blocking lock held (each once per taken site and yield site).
-pub(crate) fn task_yielded(stack: &HeldStack, task: SiteRef) -> Vec<Report> {
+pub(crate) fn task_yielded(
+    stack: &HeldStack,
+    task: SiteRef,
+    awaited: Option<&crate::stacks::Trace>,
+) -> Vec<Report> {
     let blocking: Vec<_> = {
         let a = ASYNC_CLASSES.read().unwrap_or_else(|e| e.into_inner());
         stack.entries().iter().filter(|e| !a.contains(&e.class)).copied().collect()
@@ -608,7 +624,7 @@ pub(crate) fn task_yielded(stack: &HeldStack, task: SiteRef) -> Vec<Report> {
         if crate::recorder::enabled() {
             crate::recorder::other(&VALIDATOR, "yield", e.instance, e.class, &thread_name(), task);
         }
-        out.extend(VALIDATOR.held_across_await(stack, &thread_name, e, task));
+        out.extend(VALIDATOR.held_across_await(stack, &thread_name, e, task, awaited));
     }
     out
 }

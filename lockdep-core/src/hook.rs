@@ -1007,7 +1007,7 @@ pub(crate) fn task_leave(task: &mut TaskStack, entered: bool) {
 /// The task returned `Poll::Pending` (after [`task_leave`]): every blocking lock its stack
 /// still holds is a `held_across_await` report.
 #[track_caller]
-pub(crate) fn task_pending(task: &TaskStack) {
+pub(crate) fn task_pending(task: &TaskStack, awaited: Option<&AwaitTrace>) {
     #[cfg(not(feature = "off"))]
     {
         if task.stack.len() == 0 || !validating() {
@@ -1020,7 +1020,9 @@ pub(crate) fn task_pending(task: &TaskStack) {
         if named {
             global::swap_trace_task(&mut name);
         }
-        let reports = guarded(|| global::task_yielded(&task.stack, site));
+        #[cfg(not(feature = "off"))]
+        let awaited = awaited.map(|a| &*a.0);
+        let reports = guarded(|| global::task_yielded(&task.stack, site, awaited));
         if named {
             global::swap_trace_task(&mut name);
         }
@@ -1030,7 +1032,28 @@ pub(crate) fn task_pending(task: &TaskStack) {
     }
     #[cfg(feature = "off")]
     {
-        let _ = task;
+        let _ = (task, awaited);
+    }
+}
+
+/// The stack of a waker clone made by a task while it held a blocking lock: where it is
+/// about to yield (`task.rs`'s waker probe). Empty with the `off` feature.
+pub(crate) struct AwaitTrace(#[cfg(not(feature = "off"))] std::sync::Arc<crate::stacks::Trace>);
+
+/// Called when the polled task clones its waker (a leaf future registering it, before it
+/// returns `Pending`): the stack, if the task holds a blocking lock now.
+#[inline]
+pub(crate) fn waker_cloned() -> Option<AwaitTrace> {
+    #[cfg(not(feature = "off"))]
+    {
+        if !validating() || !global::holds_blocking() {
+            return None;
+        }
+        guarded(crate::stacks::Trace::capture).map(AwaitTrace)
+    }
+    #[cfg(feature = "off")]
+    {
+        None
     }
 }
 

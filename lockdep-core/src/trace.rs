@@ -416,7 +416,7 @@ impl Replay {
             Op::Yield => {
                 let held = stack.entries().iter().rev().find(|e| e.instance == instance).copied();
                 if let Some(e) = held {
-                    self.validator.held_across_await(stack, &thread, &e, site);
+                    self.validator.held_across_await(stack, &thread, &e, site, None);
                 }
             }
             Op::Free => {

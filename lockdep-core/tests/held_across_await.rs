@@ -86,6 +86,25 @@ fn a_parking_lot_guard_across_a_yield_in_a_local_task_names_its_instrument_site(
     assert_eq!(*m.lock(), 1);
 }
 
+#[test]
+fn the_report_names_the_await_point_where_the_task_yielded() {
+    let rt = rt();
+    let m = lockdep_core::std::sync::Mutex::new(0);
+    let await_line = line!() + 3;
+    rt.block_on(instrument(async {
+        let mut g = m.lock().unwrap();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        *g += 1;
+    }));
+    let rs = reports_naming(&m.class_name());
+    assert_eq!(rs.len(), 1);
+    // The source path is the debug info's (absolute); the line is the `.await`'s.
+    let msg = &rs[0].message;
+    let at = msg.split("(it yielded at ").nth(1).expect(msg);
+    let at = at.split(" from the poll of the task").next().unwrap();
+    assert!(at.ends_with(&format!("tests/held_across_await.rs:{await_line}")), "{msg}");
+}
+
 // ---- The twins: clippy's false positives give nothing here. ----
 
 #[test]

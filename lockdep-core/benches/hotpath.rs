@@ -5,7 +5,12 @@
 //! cargo bench -p lockdep-core --bench hotpath                  # validation on
 //! cargo bench -p lockdep-core --bench hotpath --features off   # tracing compiled out
 //! cargo bench -p lockdep-core --bench hotpath -- --instructions  # + callgrind counts
+//! cargo bench -p lockdep-core --bench hotpath --features tokio -- --instructions
 //! ```
+//!
+//! With the `tokio` feature (the async tasks' feature set), `--instructions` also counts a
+//! poll of a task that takes one lock: an instrumented task against the same future not
+//! instrumented and against a `parking_lot::Mutex` (`--count poll task|future|plain N`).
 //!
 //! Harness: every measurement times a loop of many iterations (calibrated to about
 //! `LOCKDEP_BENCH_MS` milliseconds, default 15); each round measures every variant once per
@@ -496,6 +501,10 @@ const COUNT_CLASSES: usize = 100_000;
 /// a fixed order: judged by instances), `classes` (a lock and unlock of each of 100,000 locks
 /// of 100,000 classes in turn, N counting lock and unlock pairs).
 fn count_mode(case: &str, variant: &str, n: u64) {
+    #[cfg(feature = "tokio")]
+    if case == "poll" {
+        return count_poll(variant, n);
+    }
     fn run<V: Variant>(case: &str, n: u64) {
         let set = V::set();
         V::nest4(&set);
@@ -528,6 +537,44 @@ fn count_mode(case: &str, variant: &str, n: u64) {
         "parking_lot" => run::<Pl>(case, n),
         "tracing-mutex" => run::<Tm>(case, n),
         _ => panic!("unknown variant {variant:?}"),
+    }
+}
+
+/// `--count poll VARIANT N` (feature `tokio`): N polls of a future that takes one lock and
+/// returns `Pending`: `task` an instrumented task (`lockdep_core::task`, its held stack
+/// swapped in and out) around our `Mutex`, `future` the same future not instrumented, `plain`
+/// the same future around a `parking_lot::Mutex`.
+#[cfg(feature = "tokio")]
+fn count_poll(variant: &str, n: u64) {
+    use std::future::{poll_fn, Future};
+    use std::task::{Context, Poll, Waker};
+    fn polls(f: impl Future<Output = ()>, n: u64) {
+        let mut f = std::pin::pin!(f);
+        let mut cx = Context::from_waker(Waker::noop());
+        let _ = f.as_mut().poll(&mut cx); // warm-up: the chain is seen from here on
+        for _ in 0..n {
+            let _ = black_box(f.as_mut().poll(&mut cx));
+        }
+    }
+    let ours = lockdep_core::Mutex::new(0u64);
+    let pl = parking_lot::Mutex::new(0u64);
+    let take_ours = || {
+        poll_fn(|_| {
+            *black_box(&ours).lock() += 1;
+            Poll::Pending
+        })
+    };
+    match variant {
+        "task" => polls(lockdep_core::task::instrument(take_ours()), n),
+        "future" => polls(take_ours(), n),
+        "plain" => polls(
+            poll_fn(|_| {
+                *black_box(&pl).lock() += 1;
+                Poll::Pending
+            }),
+            n,
+        ),
+        _ => panic!("unknown poll variant {variant:?} (task | future | plain)"),
     }
 }
 
@@ -585,6 +632,23 @@ fn instructions() {
             cell(same),
             cell(classes)
         );
+    }
+    #[cfg(feature = "tokio")]
+    {
+        println!();
+        println!("| poll of a task that takes one lock and returns `Pending` | instructions |");
+        println!("|---|---|");
+        for (v, what) in [
+            ("task", "instrumented task, our `Mutex` (traced)"),
+            ("future", "plain future, our `Mutex`"),
+            ("plain", "plain future, `parking_lot::Mutex`"),
+        ] {
+            let a = callgrind("poll", v, N1);
+            let b = callgrind("poll", v, N2);
+            if let (Some(a), Some(b)) = (a, b) {
+                println!("| {what} | {:.1} |", (b as f64 - a as f64) / (N2 - N1) as f64);
+            }
+        }
     }
 }
 

@@ -121,6 +121,17 @@ impl EventContext {
         self.memo[slot] = p;
     }
 
+    /// Swaps two contexts moving only the kept acquisitions that are live (a task's and the
+    /// thread's, around a poll: `HeldStack::swap_live`).
+    pub fn swap_live(&mut self, other: &mut EventContext) {
+        let n = self.len.max(other.len) as usize;
+        self.locks[..n].swap_with_slice(&mut other.locks[..n]);
+        std::mem::swap(&mut self.memo, &mut other.memo);
+        std::mem::swap(&mut self.len, &mut other.len);
+        std::mem::swap(&mut self.key, &mut other.key);
+        std::mem::swap(&mut self.base, &mut other.base);
+    }
+
     /// The thread waited: the context starts afresh (the base stays).
     #[inline]
     pub fn clear(&mut self) {

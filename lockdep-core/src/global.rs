@@ -602,7 +602,30 @@ pub(crate) fn join(exit: ClassId, child: &str, site: SiteRef, refuse: bool) -> V
 /// Swaps this thread's held stack with `other` (a task's stack, around a poll of the task on
 /// this thread). Returns false, swapping nothing, when re-entered from the validator.
 pub(crate) fn swap_stack(other: &mut HeldStack) -> bool {
-    with_stack(|s| std::mem::swap(s, other)).is_some()
+    with_stack(|s| s.swap_live(other)).is_some()
+}
+
+/// Whether the polled task (this thread's stack) holds a blocking lock: a waker cloned now
+/// may be where the task will yield holding it.
+pub(crate) fn holds_blocking() -> bool {
+    with_stack(|s| {
+        s.len() > 0 && {
+            let a = ASYNC_CLASSES.read().unwrap_or_else(|e| e.into_inner());
+            s.entries().iter().any(|e| !a.contains(&e.class))
+        }
+    })
+    .unwrap_or(false)
+}
+
+/// A task's name in the trace, for a task made at `site` (`None` when not recording).
+pub(crate) fn trace_task_name(site: SiteRef) -> Option<String> {
+    crate::recorder::task_name(site)
+}
+
+/// Swaps the recorder's notion of the task polled on this thread with `task` (beside
+/// [`swap_stack`], when recording).
+pub(crate) fn swap_trace_task(task: &mut Option<String>) {
+    crate::recorder::swap_task(task);
 }
 
 /// Classes of async locks (`lockdep_core::tokio::sync`): holding one across an `.await` is
@@ -619,15 +642,22 @@ pub(crate) fn mark_async(class: ClassId) {
 }
 
 /// A task spawned at `task` yielded (`Poll::Pending`) with `stack` as its held stack: one
-/// `held_across_await` report per blocking lock held (each once per class and site).
-pub(crate) fn task_yielded(stack: &HeldStack, task: SiteRef) -> Vec<Report> {
+/// `held_across_await` report per blocking lock held (each once per taken site and yield site).
+pub(crate) fn task_yielded(
+    stack: &HeldStack,
+    task: SiteRef,
+    awaited: Option<&crate::stacks::Trace>,
+) -> Vec<Report> {
     let blocking: Vec<_> = {
         let a = ASYNC_CLASSES.read().unwrap_or_else(|e| e.into_inner());
         stack.entries().iter().filter(|e| !a.contains(&e.class)).copied().collect()
     };
     let mut out = Vec::new();
     for e in &blocking {
-        out.extend(VALIDATOR.held_across_await(stack, &thread_name, e, task));
+        if crate::recorder::enabled() {
+            crate::recorder::other(&VALIDATOR, "yield", e.instance, e.class, &thread_name(), task);
+        }
+        out.extend(VALIDATOR.held_across_await(stack, &thread_name, e, task, awaited));
     }
     out
 }

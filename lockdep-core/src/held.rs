@@ -109,6 +109,15 @@ impl HeldStack {
         }
     }
 
+    /// Swaps this stack with `other` (a task's and the thread's, around a poll of the task),
+    /// moving only the live entries: a poll costs the tasks' depth, not `MAX_DEPTH` entries.
+    pub fn swap_live(&mut self, other: &mut HeldStack) {
+        let n = self.len.max(other.len);
+        self.entries[..n].swap_with_slice(&mut other.entries[..n]);
+        std::mem::swap(&mut self.len, &mut other.len);
+        self.events.swap_live(&mut other.events);
+    }
+
     #[inline]
     pub fn len(&self) -> usize {
         self.len

@@ -1069,6 +1069,10 @@ pub(crate) struct TaskStack {
     stack: Box<crate::held::HeldStack>,
     #[cfg(not(feature = "off"))]
     site: Site,
+    /// The task's name in the trace (`None` when not recording); while the task is polled, the
+    /// thread's previous one.
+    #[cfg(not(feature = "off"))]
+    trace_name: Option<String>,
 }
 
 impl TaskStack {
@@ -1077,7 +1081,12 @@ impl TaskStack {
     pub(crate) fn new() -> TaskStack {
         #[cfg(not(feature = "off"))]
         {
-            TaskStack { stack: Box::new(crate::held::HeldStack::new()), site: Location::caller() }
+            let site = Location::caller();
+            TaskStack {
+                stack: Box::new(crate::held::HeldStack::new()),
+                site,
+                trace_name: global::trace_task_name(SiteRef::Static(site)),
+            }
         }
         #[cfg(feature = "off")]
         {
@@ -1092,7 +1101,11 @@ impl TaskStack {
 pub(crate) fn task_enter(task: &mut TaskStack) -> bool {
     #[cfg(not(feature = "off"))]
     {
-        global::swap_stack(&mut task.stack)
+        let entered = global::swap_stack(&mut task.stack);
+        if entered && crate::recorder::enabled() {
+            global::swap_trace_task(&mut task.trace_name);
+        }
+        entered
     }
     #[cfg(feature = "off")]
     {
@@ -1107,6 +1120,9 @@ pub(crate) fn task_leave(task: &mut TaskStack, entered: bool) {
     #[cfg(not(feature = "off"))]
     if entered {
         global::swap_stack(&mut task.stack);
+        if crate::recorder::enabled() {
+            global::swap_trace_task(&mut task.trace_name);
+        }
     }
     #[cfg(feature = "off")]
     {
@@ -1117,20 +1133,53 @@ pub(crate) fn task_leave(task: &mut TaskStack, entered: bool) {
 /// The task returned `Poll::Pending` (after [`task_leave`]): every blocking lock its stack
 /// still holds is a `held_across_await` report.
 #[track_caller]
-pub(crate) fn task_pending(task: &TaskStack) {
+pub(crate) fn task_pending(task: &TaskStack, awaited: Option<&AwaitTrace>) {
     #[cfg(not(feature = "off"))]
     {
         if task.stack.len() == 0 || !validating() {
             return;
         }
         let site = SiteRef::Static(task.site);
-        if let Some(reports) = guarded(|| global::task_yielded(&task.stack, site)) {
+        // Recorded as the task's event: its name is the trace thread while the check runs.
+        let mut name = task.trace_name.clone();
+        let named = name.is_some();
+        if named {
+            global::swap_trace_task(&mut name);
+        }
+        #[cfg(not(feature = "off"))]
+        let awaited = awaited.map(|a| &*a.0);
+        let reports = guarded(|| global::task_yielded(&task.stack, site, awaited));
+        if named {
+            global::swap_trace_task(&mut name);
+        }
+        if let Some(reports) = reports {
             raise(reports);
         }
     }
     #[cfg(feature = "off")]
     {
-        let _ = task;
+        let _ = (task, awaited);
+    }
+}
+
+/// The stack of a waker clone made by a task while it held a blocking lock: where it is
+/// about to yield (`task.rs`'s waker probe). Empty with the `off` feature.
+pub(crate) struct AwaitTrace(#[cfg(not(feature = "off"))] std::sync::Arc<crate::stacks::Trace>);
+
+/// Called when the polled task clones its waker (a leaf future registering it, before it
+/// returns `Pending`): the stack, if the task holds a blocking lock now.
+#[inline]
+pub(crate) fn waker_cloned() -> Option<AwaitTrace> {
+    #[cfg(not(feature = "off"))]
+    {
+        if !validating() || !global::holds_blocking() {
+            return None;
+        }
+        guarded(crate::stacks::Trace::capture).map(AwaitTrace)
+    }
+    #[cfg(feature = "off")]
+    {
+        None
     }
 }
 

@@ -101,6 +101,52 @@ pub struct ReadmeDoctests;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::test_support::run_test;
+    #[cfg(feature = "tokio")]
+    pub use crate::test_support::{run_async_test, Flavor};
+}
+
+/// What `#[lockdep_core::test] async fn` expands to: the test's future on a tokio runtime.
+#[cfg(feature = "tokio")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __async_test {
+    ($name:expr, $flavor:expr, $fut:expr) => {
+        $crate::__private::run_async_test($name, $flavor, $fut)
+    };
+}
+
+/// Without the `tokio` feature the async test's body is never built: the item
+/// `__async_test_needs_tokio!` beside it is a compile error.
+#[cfg(not(feature = "tokio"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __async_test {
+    ($($t:tt)*) => {
+        ::core::unreachable!()
+    };
+}
+
+/// An item beside every `#[lockdep_core::test] async fn` (built also when not testing):
+/// nothing with the `tokio` feature, a compile error naming the feature without it.
+#[cfg(feature = "tokio")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __async_test_needs_tokio {
+    () => {};
+}
+
+/// An item beside every `#[lockdep_core::test] async fn` (built also when not testing):
+/// nothing with the `tokio` feature, a compile error naming the feature without it.
+#[cfg(not(feature = "tokio"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __async_test_needs_tokio {
+    () => {
+        ::core::compile_error!(
+            "`#[lockdep_core::test] async fn` needs the `tokio` feature of lockdep-core \
+             (lockdep-core = { features = [\"tokio\"] })"
+        );
+    };
 }
 
 pub use test_support::test_report_path;

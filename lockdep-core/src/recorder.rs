@@ -81,15 +81,40 @@ pub(crate) fn trace_name(t: &std::thread::Thread) -> String {
     }
 }
 
-/// The current thread's name in the trace (`name` when it cannot be known: teardown).
+thread_local! {
+    /// The instrumented task being polled on this thread, by its trace name: its events are
+    /// the task's, not the thread's (`lockdep_core::task`).
+    static TASK: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The current thread's name in the trace (`name` when it cannot be known: teardown), or
+/// the name of the task it polls.
 pub(crate) fn trace_thread(name: &str) -> String {
     thread_local! {
         static MINE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+    }
+    if let Ok(Some(task)) = TASK.try_with(|t| t.borrow().clone()) {
+        return task;
     }
     MINE.try_with(|m| {
         m.borrow_mut().get_or_insert_with(|| trace_name(&std::thread::current())).clone()
     })
     .unwrap_or_else(|_| name.to_string())
+}
+
+/// A new task's name in the trace, `task@<site>#<n>` (unique in the process), or `None`
+/// when not recording.
+pub(crate) fn task_name(s: SiteRef) -> Option<String> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    enabled().then(|| {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("task@{}#{n}", site(s).unwrap_or_default())
+    })
+}
+
+/// Swaps the task polled on this thread with `task` (entering or leaving a poll).
+pub(crate) fn swap_task(task: &mut Option<String>) {
+    let _ = TASK.try_with(|t| std::mem::swap(&mut *t.borrow_mut(), task));
 }
 
 fn lock_name(class: &str, instance: usize) -> String {

@@ -1,5 +1,6 @@
 //! Support for `#[lockdep_core::test]`: panic mode while the test runs, the per-test report
-//! file, and failing the test with the rendered reports.
+//! file, and failing the test with the rendered reports; with the `tokio` feature, async
+//! tests on a tokio runtime.
 
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
@@ -30,6 +31,18 @@ pub fn test_report_path(test: &str) -> std::path::PathBuf {
 
 /// Runs `f` as the lockdep test `name`. Used by the `#[lockdep_core::test]` expansion.
 pub fn run_test<R>(name: &str, f: impl FnOnce() -> R) -> R {
+    run_test_with_helpers(name, None, f)
+}
+
+/// The name of the helper threads (a tokio runtime's) of the test running on this thread:
+/// their reports belong to that test only.
+#[cfg(feature = "tokio")]
+fn helpers_name() -> String {
+    format!("{} (lockdep test runtime)", hook::thread_name())
+}
+
+/// [`run_test`], where reports of threads named `helpers` belong to this test only.
+fn run_test_with_helpers<R>(name: &str, helpers: Option<&str>, f: impl FnOnce() -> R) -> R {
     if !hook::tracing() {
         return f();
     }
@@ -37,8 +50,10 @@ pub fn run_test<R>(name: &str, f: impl FnOnce() -> R) -> R {
     ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).push(thread.clone());
     {
         let mut known = TEST_THREADS.lock().unwrap_or_else(|e| e.into_inner());
-        if !known.contains(&thread) {
-            known.push(thread.clone());
+        for t in std::iter::once(thread.as_str()).chain(helpers) {
+            if !known.iter().any(|k| k == t) {
+                known.push(t.to_string());
+            }
         }
     }
     {
@@ -60,7 +75,7 @@ pub fn run_test<R>(name: &str, f: impl FnOnce() -> R) -> R {
         let mine = all[start.min(all.len())..]
             .iter()
             .filter(|r| {
-                r.thread == thread || {
+                r.thread == thread || Some(r.thread.as_str()) == helpers || {
                     let known = TEST_THREADS.lock().unwrap_or_else(|e| e.into_inner());
                     !known.contains(&r.thread) && !active.contains(&r.thread)
                 }
@@ -97,4 +112,47 @@ pub fn run_test<R>(name: &str, f: impl FnOnce() -> R) -> R {
         }
         Ok(v) => v,
     }
+}
+
+/// The runtime of an async lockdep test (`#[lockdep_core::test(flavor = ...)]`).
+#[cfg(feature = "tokio")]
+#[derive(Clone, Copy, Debug)]
+pub enum Flavor {
+    /// tokio's current-thread runtime (the default, as for `#[tokio::test]`).
+    CurrentThread,
+    /// tokio's multi-thread runtime with this many workers (tokio's default: one per CPU).
+    MultiThread(Option<usize>),
+}
+
+/// Runs `fut` as the async lockdep test `name`: [`run_test`] of a tokio runtime of `flavor`
+/// (all drivers enabled) blocking on `fut` instrumented as a task (its own held stack, and
+/// `held_across_await` for a blocking guard held when it yields). Tasks it spawned are
+/// dropped with the runtime before the test's reports are collected. Used by the
+/// `#[lockdep_core::test]` expansion.
+#[cfg(feature = "tokio")]
+#[track_caller]
+pub fn run_async_test<F: std::future::Future>(name: &str, flavor: Flavor, fut: F) -> F::Output {
+    let mut builder = match flavor {
+        Flavor::CurrentThread => tokio::runtime::Builder::new_current_thread(),
+        Flavor::MultiThread(workers) => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            if let Some(n) = workers {
+                b.worker_threads(n);
+            }
+            b
+        }
+    };
+    // The runtime's threads are named after the test's, so that their reports are its own.
+    let helpers = helpers_name();
+    let rt = builder
+        .enable_all()
+        .thread_name(helpers.clone())
+        .build()
+        .expect("lockdep: could not build the tokio runtime");
+    let task = crate::task::instrument(fut);
+    run_test_with_helpers(name, Some(&helpers), move || {
+        let out = rt.block_on(task);
+        drop(rt);
+        out
+    })
 }

@@ -8,6 +8,14 @@
 //!
 //! Replay never blocks, so the trace of a real deadlock replays fine.
 //!
+//! An instrumented async task (`lockdep_core::task`) is a `thread` of its own in a recorded
+//! trace, named `task@<spawn site>#<n>`, whichever worker threads polled it; a task that
+//! yielded holding a blocking lock is a `yield` event per such lock:
+//!
+//! ```text
+//! {"thread": "task@src/main.rs:9:5#1", "op": "yield", "lock": "m#55d0", "class": "m"}
+//! ```
+//!
 //! A recorded trace starts with the setting it was recorded with,
 //! `{"op": "config", "same_class": "instances"}` (or `"strict"`); replay is strict (the
 //! kernel's rule for same-class nesting) unless the first line says otherwise.
@@ -51,6 +59,9 @@ pub enum Op {
     Spawn,
     /// A wait for the exit of thread `child`.
     Join,
+    /// The task `thread` (an instrumented async task) returned `Poll::Pending` while holding
+    /// the blocking lock `lock`: a `held_across_await`; `site` is where the task was spawned.
+    Yield,
 }
 
 impl Op {
@@ -433,6 +444,12 @@ impl Replay {
             }
             Op::Downgrade => {
                 self.validator.downgrade(stack, &thread, instance, class, site);
+            }
+            Op::Yield => {
+                let held = stack.entries().iter().rev().find(|e| e.instance == instance).copied();
+                if let Some(e) = held {
+                    self.validator.held_across_await(stack, &thread, &e, site, None);
+                }
             }
             Op::Free => {
                 for (name, stack) in self.threads.values_mut() {

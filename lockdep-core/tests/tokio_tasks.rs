@@ -335,6 +335,59 @@ fn async_mutex_api_and_send_guards() {
 }
 
 #[test]
+fn owned_rwlock_guards_try_lock_owned_and_blocking_reads_and_writes() {
+    fn send<T: Send>(_: &T) {}
+    warn();
+    let rw = Arc::new(AsyncRwLock::new(1));
+    let m = Arc::new(AsyncMutex::new(1));
+    current_thread().block_on(instrument(async {
+        let r1 = rw.clone().read_owned().await;
+        let r2 = rw.clone().try_read_owned().unwrap();
+        send(&r1);
+        assert!(rw.clone().try_write_owned().is_err());
+        assert_eq!(*r1 + *r2, 2);
+        assert_eq!(lockdep_core::held_count(), 2);
+        tokio::task::yield_now().await; // async guards across an await: no report
+        drop((r1, r2));
+        let mut w = rw.clone().write_owned().await;
+        send(&w);
+        *w += 1;
+        assert!(rw.try_read().is_err());
+        drop(w);
+        *rw.clone().try_write_owned().unwrap() += 1;
+        let mut og = m.clone().try_lock_owned().unwrap();
+        send(&og);
+        *og += 1;
+        assert!(m.clone().try_lock_owned().is_err());
+        drop(og);
+        assert_eq!(lockdep_core::held_count(), 0);
+    }));
+    // Outside async code: tokio's blocking_read / blocking_write.
+    assert_eq!(*rw.blocking_read(), 3);
+    *rw.blocking_write() += 1;
+    assert_eq!(*rw.blocking_read(), 4);
+    assert_eq!(*m.blocking_lock(), 2);
+    assert_eq!(lockdep_core::held_count(), 0);
+    assert_eq!(kinds_naming(&rw.class_name()), vec![]);
+    assert_eq!(kinds_naming(&m.class_name()), vec![]);
+}
+
+#[test]
+fn an_owned_read_under_a_write_of_the_same_lock_is_recursive_locking() {
+    warn();
+    let rw = Arc::new(AsyncRwLock::new(0));
+    current_thread().block_on(instrument(async {
+        let _w = rw.clone().write_owned().await;
+        // Reported before it waits; tokio would hang here, so only validate and drop.
+        let fut = rw.clone().read_owned();
+        let mut fut = std::pin::pin!(fut);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+    }));
+    assert_eq!(kinds_naming(&rw.class_name()), vec![Kind::RecursiveLocking]);
+}
+
+#[test]
 fn a_cancelled_lock_future_leaves_nothing_held() {
     warn();
     let m = AsyncMutex::new(0);

@@ -16,28 +16,22 @@ use syn::{parse_macro_input, ItemFn, Path, Token};
 /// The test fails with the kernel-style report of any problem found by its thread (or by a
 /// thread it spawned while it ran), and writes `<test path>.json` into `LOCKDEP_REPORT_DIR`
 /// (a passing test leaves a clean file: `"reports": []`, with the graph learned so far).
+///
+/// On an `async fn` (lockdep-core's `tokio` feature) the test runs on a tokio runtime, its
+/// future an instrumented task: current-thread by default, or
+/// `#[lockdep_core::test(flavor = "multi_thread", worker_threads = 2)]` as with
+/// `#[tokio::test]`. Without the feature an `async fn` is a compile error naming it.
 #[proc_macro_attribute]
 pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
-    if !attr.is_empty() {
-        let msg = "#[lockdep_core::test] takes no arguments";
-        return syn::Error::new(
-            proc_macro2::TokenStream::from(attr)
-                .into_iter()
-                .next()
-                .map_or_else(proc_macro2::Span::call_site, |t| t.span()),
-            msg,
-        )
-        .to_compile_error()
-        .into();
-    }
     let func = parse_macro_input!(item as ItemFn);
+    let attr = proc_macro2::TokenStream::from(attr);
+    if func.sig.asyncness.is_none() && !attr.is_empty() {
+        let msg = "#[lockdep_core::test] takes no arguments";
+        let span = attr.into_iter().next().map_or_else(proc_macro2::Span::call_site, |t| t.span());
+        return syn::Error::new(span, msg).to_compile_error().into();
+    }
     if !func.sig.inputs.is_empty() {
         return syn::Error::new_spanned(&func.sig.inputs, "a test takes no arguments")
-            .to_compile_error()
-            .into();
-    }
-    if func.sig.asyncness.is_some() {
-        return syn::Error::new_spanned(func.sig.asyncness, "async tests are not supported")
             .to_compile_error()
             .into();
     }
@@ -47,6 +41,26 @@ pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
     let ret = &func.sig.output;
     let body = &func.block;
     let name_str = name.to_string();
+    if func.sig.asyncness.is_some() {
+        let flavor = match syn::parse::Parser::parse2(AsyncArgs::parse, attr) {
+            Ok(a) => a.flavor_tokens(),
+            Err(e) => return e.to_compile_error().into(),
+        };
+        return quote! {
+            ::lockdep_core::__async_test_needs_tokio!();
+            #[::core::prelude::v1::test]
+            #(#attrs)*
+            #vis fn #name() #ret {
+                async fn __lockdep_test_body() #ret #body
+                ::lockdep_core::__async_test!(
+                    ::core::concat!(::core::module_path!(), "::", #name_str),
+                    #flavor,
+                    __lockdep_test_body()
+                )
+            }
+        }
+        .into();
+    }
     quote! {
         #[::core::prelude::v1::test]
         #(#attrs)*
@@ -58,6 +72,76 @@ pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
     }
     .into()
+}
+
+/// The arguments of `#[lockdep_core::test]` on an `async fn`: `#[tokio::test]`'s `flavor`
+/// and `worker_threads`.
+struct AsyncArgs {
+    multi_thread: bool,
+    workers: Option<syn::LitInt>,
+}
+
+impl AsyncArgs {
+    fn parse(input: ParseStream<'_>) -> syn::Result<AsyncArgs> {
+        let args = Punctuated::<syn::MetaNameValue, Token![,]>::parse_terminated(input)?;
+        let mut out = AsyncArgs { multi_thread: false, workers: None };
+        let mut flavor_span = None;
+        for arg in args {
+            let lit = match &arg.value {
+                syn::Expr::Lit(syn::ExprLit { lit, .. }) => lit.clone(),
+                v => return Err(syn::Error::new_spanned(v, "expected a literal")),
+            };
+            match (arg.path.get_ident().map(|i| i.to_string()).as_deref(), lit) {
+                (Some("flavor"), syn::Lit::Str(s)) => {
+                    out.multi_thread = match s.value().as_str() {
+                        "current_thread" => false,
+                        "multi_thread" => true,
+                        _ => {
+                            return Err(syn::Error::new_spanned(
+                                s,
+                                "flavor is \"current_thread\" or \"multi_thread\"",
+                            ))
+                        }
+                    };
+                    flavor_span = Some(arg.path.clone());
+                }
+                (Some("worker_threads"), syn::Lit::Int(n)) => {
+                    if n.base10_parse::<usize>()? == 0 {
+                        return Err(syn::Error::new_spanned(
+                            n,
+                            "worker_threads must be at least 1",
+                        ));
+                    }
+                    out.workers = Some(n);
+                }
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        arg,
+                        "expected `flavor = \"current_thread\" | \"multi_thread\"` or \
+                         `worker_threads = N`",
+                    ))
+                }
+            }
+        }
+        if let (false, Some(n)) = (out.multi_thread, &out.workers) {
+            let at = flavor_span.map_or_else(|| n.to_token_stream(), |p| p.to_token_stream());
+            return Err(syn::Error::new_spanned(
+                at,
+                "worker_threads needs flavor = \"multi_thread\" (the current-thread runtime has \
+                 no workers)",
+            ));
+        }
+        Ok(out)
+    }
+
+    /// `lockdep_core::__private::Flavor` as tokens.
+    fn flavor_tokens(&self) -> proc_macro2::TokenStream {
+        match (self.multi_thread, &self.workers) {
+            (false, _) => quote!(::lockdep_core::__private::Flavor::CurrentThread),
+            (true, Some(n)) => quote!(::lockdep_core::__private::Flavor::MultiThread(Some(#n))),
+            (true, None) => quote!(::lockdep_core::__private::Flavor::MultiThread(None)),
+        }
+    }
 }
 
 struct Chains(Punctuated<Punctuated<Path, Token![=>]>, Token![;]>);

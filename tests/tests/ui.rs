@@ -14,6 +14,8 @@ fn ui() {
     t.compile_fail("ui/condvar_parking_lot_with_std_guard.rs");
     t.compile_fail("ui/condvar_parking_lot_with_core_guard.rs");
     t.compile_fail("ui/test_attribute_args.rs");
+    t.compile_fail("ui/test_attribute_async_needs_tokio.rs");
+    t.compile_fail("ui/test_attribute_async_args.rs");
     t.compile_fail("ui/lock_rules_unknown_mode.rs");
     t.compile_fail("ui/lock_rules_same_class.rs");
     t.compile_fail("ui/lock_rules_cyclic.rs");

@@ -1,6 +1,7 @@
 //! `lockdep_core::tokio` (feature `tokio`): tokio's task spawning with task-owned held-lock
 //! stacks ([`crate::task`]), and [`sync`]: tokio's locks, validated.
 
+mod semaphore;
 pub mod sync;
 
 use std::future::Future;

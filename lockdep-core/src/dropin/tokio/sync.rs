@@ -1,4 +1,4 @@
-//! `lockdep_core::tokio::sync`: tokio's [`Mutex`] and [`RwLock`], validated.
+//! `lockdep_core::tokio::sync`: tokio's [`Mutex`], [`RwLock`] and [`Semaphore`], validated.
 //!
 //! Each acquisition is validated before the task waits for the lock (so an ABBA between two
 //! tasks is reported before it hangs), and the guard releases in the held stack of the task
@@ -18,14 +18,23 @@ use crate::report::Mode;
 
 pub use ::tokio::sync::TryLockError;
 
+pub use super::semaphore::{
+    AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};
+
 /// Releases a tracked acquisition whose wait was cancelled (the lock future dropped).
-struct Acquiring<'a> {
+pub(super) struct Acquiring<'a> {
     class: &'a AsyncClass,
     tracked: bool,
 }
 
-impl Acquiring<'_> {
-    fn done(mut self) -> bool {
+impl<'a> Acquiring<'a> {
+    /// An acquisition left out of the held stack (released by nothing).
+    pub(super) fn untracked(class: &'a AsyncClass) -> Acquiring<'a> {
+        Acquiring { class, tracked: false }
+    }
+
+    pub(super) fn done(mut self) -> bool {
         std::mem::replace(&mut self.tracked, false)
     }
 }
@@ -38,7 +47,7 @@ impl Drop for Acquiring<'_> {
     }
 }
 
-fn validate<'a>(
+pub(super) fn validate<'a>(
     class: &'a AsyncClass,
     mode: Mode,
     site: &'static Location<'static>,
@@ -51,7 +60,7 @@ fn validate<'a>(
 
 /// After a successful try: validates it; a refusal drops `guard` (unlocking) and panics.
 #[track_caller]
-fn validate_try<G>(class: &AsyncClass, mode: Mode, guard: G) -> (G, bool) {
+pub(super) fn validate_try<G>(class: &AsyncClass, mode: Mode, guard: G) -> (G, bool) {
     match hook::acquire_async(class, mode, true, Location::caller()) {
         Ok(tracked) => (guard, tracked),
         Err(refused) => {
@@ -62,7 +71,7 @@ fn validate_try<G>(class: &AsyncClass, mode: Mode, guard: G) -> (G, bool) {
 }
 
 /// Releases the hook's hold after the inner guard was dropped.
-fn release(class: &AsyncClass, tracked: bool) {
+pub(super) fn release(class: &AsyncClass, tracked: bool) {
     if tracked {
         hook::release(class.class(), class.class().instance());
     }
@@ -141,6 +150,16 @@ impl<T: ?Sized + 'static> Mutex<T> {
             let tracked = tracked.done();
             OwnedMutexGuard { inner: ManuallyDrop::new(inner), tracked, lock: self }
         }
+    }
+
+    /// Tries to lock an `Arc`ed mutex without waiting, returning a guard that owns the `Arc`.
+    #[track_caller]
+    pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
+        let (inner, tracked) = validate_try(&self.class, Mode::Write, self.inner.try_lock()?);
+        // SAFETY: as in `lock_owned`: the `Arc` stored beside the guard keeps `*self` alive at
+        // a fixed address, and the guard is dropped first.
+        let inner: ::tokio::sync::MutexGuard<'static, T> = unsafe { std::mem::transmute(inner) };
+        Ok(OwnedMutexGuard { inner: ManuallyDrop::new(inner), tracked, lock: self })
     }
 }
 
@@ -246,6 +265,28 @@ impl<T: ?Sized> RwLock<T> {
         Ok(RwLockWriteGuard { inner: ManuallyDrop::new(inner), class: &self.class, tracked })
     }
 
+    /// Shared lock from outside async code (tokio's `blocking_read`); validated before it
+    /// blocks.
+    #[track_caller]
+    pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
+        let acq = validate(&self.class, Mode::Read, Location::caller());
+        let inner = self.inner.blocking_read();
+        RwLockReadGuard { inner: ManuallyDrop::new(inner), class: &self.class, tracked: acq.done() }
+    }
+
+    /// Exclusive lock from outside async code (tokio's `blocking_write`); validated before it
+    /// blocks.
+    #[track_caller]
+    pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
+        let acq = validate(&self.class, Mode::Write, Location::caller());
+        let inner = self.inner.blocking_write();
+        RwLockWriteGuard {
+            inner: ManuallyDrop::new(inner),
+            class: &self.class,
+            tracked: acq.done(),
+        }
+    }
+
     /// The data, through a unique borrow (no locking).
     pub fn get_mut(&mut self) -> &mut T {
         self.inner.get_mut()
@@ -254,6 +295,65 @@ impl<T: ?Sized> RwLock<T> {
     /// The class name (construction site).
     pub fn class_name(&self) -> String {
         self.class.class().name()
+    }
+}
+
+/// Makes an owned guard of an `Arc`ed lock from a borrowed tokio guard.
+macro_rules! owned {
+    ($owned:ident, $guard:ident, $lock:expr, $inner:expr, $tracked:expr) => {{
+        // SAFETY: the guard borrows `*lock`, which the `Arc` stored beside it keeps alive at a
+        // fixed address; the owned guard's drop drops the guard before the `Arc`.
+        let inner = unsafe {
+            std::mem::transmute::<::tokio::sync::$guard<'_, T>, ::tokio::sync::$guard<'static, T>>(
+                $inner,
+            )
+        };
+        $owned { inner: ManuallyDrop::new(inner), tracked: $tracked, lock: $lock }
+    }};
+}
+
+impl<T: ?Sized + 'static> RwLock<T> {
+    /// Shared lock of an `Arc`ed lock, returning a guard that owns the `Arc` (unlike tokio's,
+    /// `T` must be `'static`: the guard borrows from the `Arc` it owns).
+    #[track_caller]
+    pub fn read_owned(
+        self: Arc<Self>,
+    ) -> impl std::future::Future<Output = OwnedRwLockReadGuard<T>> {
+        let site = Location::caller();
+        async move {
+            let acq = validate(&self.class, Mode::Read, site);
+            let inner = self.inner.read().await;
+            let tracked = acq.done();
+            owned!(OwnedRwLockReadGuard, RwLockReadGuard, self, inner, tracked)
+        }
+    }
+
+    /// Exclusive lock of an `Arc`ed lock, returning a guard that owns the `Arc`.
+    #[track_caller]
+    pub fn write_owned(
+        self: Arc<Self>,
+    ) -> impl std::future::Future<Output = OwnedRwLockWriteGuard<T>> {
+        let site = Location::caller();
+        async move {
+            let acq = validate(&self.class, Mode::Write, site);
+            let inner = self.inner.write().await;
+            let tracked = acq.done();
+            owned!(OwnedRwLockWriteGuard, RwLockWriteGuard, self, inner, tracked)
+        }
+    }
+
+    /// Tries a shared lock of an `Arc`ed lock without waiting.
+    #[track_caller]
+    pub fn try_read_owned(self: Arc<Self>) -> Result<OwnedRwLockReadGuard<T>, TryLockError> {
+        let (inner, tracked) = validate_try(&self.class, Mode::Read, self.inner.try_read()?);
+        Ok(owned!(OwnedRwLockReadGuard, RwLockReadGuard, self, inner, tracked))
+    }
+
+    /// Tries an exclusive lock of an `Arc`ed lock without waiting.
+    #[track_caller]
+    pub fn try_write_owned(self: Arc<Self>) -> Result<OwnedRwLockWriteGuard<T>, TryLockError> {
+        let (inner, tracked) = validate_try(&self.class, Mode::Write, self.inner.try_write()?);
+        Ok(owned!(OwnedRwLockWriteGuard, RwLockWriteGuard, self, inner, tracked))
     }
 }
 
@@ -277,6 +377,53 @@ pub struct RwLockWriteGuard<'a, T: ?Sized> {
     inner: ManuallyDrop<::tokio::sync::RwLockWriteGuard<'a, T>>,
     class: &'a AsyncClass,
     tracked: bool,
+}
+
+/// An owned shared guard of an `Arc<RwLock<T>>`.
+#[must_use = "if unused the RwLock will immediately unlock"]
+pub struct OwnedRwLockReadGuard<T: ?Sized + 'static> {
+    inner: ManuallyDrop<::tokio::sync::RwLockReadGuard<'static, T>>,
+    tracked: bool,
+    lock: Arc<RwLock<T>>,
+}
+
+/// An owned exclusive guard of an `Arc<RwLock<T>>`.
+#[must_use = "if unused the RwLock will immediately unlock"]
+pub struct OwnedRwLockWriteGuard<T: ?Sized + 'static> {
+    inner: ManuallyDrop<::tokio::sync::RwLockWriteGuard<'static, T>>,
+    tracked: bool,
+    lock: Arc<RwLock<T>>,
+}
+
+macro_rules! owned_guard_impls {
+    ($($g:ident),*) => {$(
+        impl<T: ?Sized + 'static> Drop for $g<T> {
+            fn drop(&mut self) {
+                // SAFETY: dropped once, here, before `lock` (which it borrows) is.
+                unsafe { ManuallyDrop::drop(&mut self.inner) };
+                release(&self.lock.class, self.tracked);
+            }
+        }
+        impl<T: ?Sized + 'static> Deref for $g<T> {
+            type Target = T;
+            fn deref(&self) -> &T {
+                &self.inner
+            }
+        }
+        impl<T: ?Sized + fmt::Debug + 'static> fmt::Debug for $g<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&**self, f)
+            }
+        }
+    )*};
+}
+
+owned_guard_impls!(OwnedRwLockReadGuard, OwnedRwLockWriteGuard);
+
+impl<T: ?Sized + 'static> DerefMut for OwnedRwLockWriteGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
 }
 
 macro_rules! guard_impls {

@@ -112,7 +112,9 @@ impl HeldStack {
     /// Swaps this stack with `other` (a task's and the thread's, around a poll of the task),
     /// moving only the live entries: a poll costs the tasks' depth, not `MAX_DEPTH` entries.
     pub fn swap_live(&mut self, other: &mut HeldStack) {
-        let n = self.len.max(other.len);
+        // The live entries are the sentinel (`entries[0]`, the empty stack's key) and
+        // `entries[1..=len]`.
+        let n = self.len.max(other.len) + 1;
         self.entries[..n].swap_with_slice(&mut other.entries[..n]);
         std::mem::swap(&mut self.len, &mut other.len);
         self.events.swap_live(&mut other.events);
@@ -318,6 +320,27 @@ mod tests {
         let fresh = entry(3, 3, a.chain_key);
         assert_eq!(s.len(), 2);
         assert_eq!(s.top_key(), fresh.chain_key);
+    }
+
+    #[test]
+    fn swap_live_moves_every_entry_and_the_top_key() {
+        let mut thread = HeldStack::new();
+        let mut task = HeldStack::new();
+        let a = entry(1, 1, 0);
+        let b = entry(2, 2, a.chain_key);
+        thread.push(a);
+        thread.push(b);
+        let c = entry(3, 3, 0);
+        task.push(c);
+        let (thread_key, task_key) = (thread.top_key(), task.top_key());
+        thread.swap_live(&mut task);
+        assert_eq!((thread.len(), task.len()), (1, 2));
+        assert_eq!(thread.entries().iter().map(|e| e.instance).collect::<Vec<_>>(), [3]);
+        assert_eq!(task.entries().iter().map(|e| e.instance).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!((thread.top_key(), task.top_key()), (task_key, thread_key));
+        thread.swap_live(&mut task);
+        assert_eq!(thread.entries().iter().map(|e| e.instance).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(thread.top_key(), thread_key);
     }
 
     #[test]

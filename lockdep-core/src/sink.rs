@@ -30,9 +30,25 @@ pub(crate) fn in_teardown() -> bool {
 }
 
 /// Whether a report found now must panic the current thread: panic mode, and not while
-/// unwinding or tearing the thread down (where a panic would abort the process).
+/// unwinding or tearing the thread down (where a panic would abort the process). Cheap: it
+/// knows of a teardown the validator's own exit hooks marked; [`may_unwind`] looks further,
+/// once a report is about to panic.
 pub(crate) fn panics_now() -> bool {
     config::on_report() == OnReport::Panic && !std::thread::panicking() && !in_teardown()
+}
+
+/// Whether a panic may unwind from here, asked once a report is about to panic: not below
+/// a thread-local destructor, `exit` or an `atexit` handler of a teardown that the
+/// validator's own hooks have not seen yet (a user's thread-local registered after the
+/// thread's first tracked lock is destroyed before the validator's exit check; see
+/// [`stacks::below_teardown`](crate::stacks::below_teardown)). When not, the thread is marked
+/// as torn down: its reports are printed and recorded, never a panic.
+pub(crate) fn may_unwind() -> bool {
+    if in_teardown() || crate::stacks::below_teardown() {
+        enter_teardown();
+        return false;
+    }
+    true
 }
 
 fn program() -> String {

@@ -116,6 +116,50 @@ fn cut(all: &[Frame]) -> Vec<Frame> {
     out
 }
 
+/// Functions of the C library whose callees run while a thread or the process is torn down:
+/// thread-local destructors (`__call_tls_dtors`, at thread exit and in `exit`), `pthread_key`
+/// destructors, `exit` itself (`atexit` handlers, static destructors) and the dynamic linker's
+/// finaliser. A panic below one of them cannot unwind: std aborts when a thread-local
+/// destructor panics, and an `extern "C"` handler aborts too.
+#[cfg(all(unix, not(miri)))]
+const TEARDOWN_ROOTS: [&[u8]; 5] =
+    [b"__call_tls_dtors", b"__nptl_deallocate_tsd", b"exit", b"__cxa_finalize", b"_dl_fini"];
+
+/// Whether the calling thread runs below the C library's teardown ([`TEARDOWN_ROOTS`]), so
+/// that a panic here would abort the process. Walks the stack and names each frame from the
+/// dynamic symbol tables (`dladdr`: no debug info needed, no allocation); only called when a
+/// report is about to panic, never on an acquisition's path. False when it cannot tell
+/// (another platform, Miri, a statically linked C library).
+pub(crate) fn below_teardown() -> bool {
+    #[cfg(all(unix, not(miri)))]
+    {
+        let mut found = false;
+        let mut visit = |f: &backtrace::Frame| {
+            // A return address: the call is the byte before it.
+            let ip = (f.ip() as usize).saturating_sub(1);
+            // SAFETY: zeroes are a valid `Dl_info` (a plain struct of pointers and integers).
+            let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+            // SAFETY: `dladdr` only reads the loaded objects' symbol tables and writes `info`.
+            let named = unsafe { libc::dladdr(ip as *const libc::c_void, &mut info) } != 0;
+            if named && !info.dli_sname.is_null() {
+                // SAFETY: `dladdr` set `dli_sname` to the NUL-terminated name of a symbol of
+                // a loaded object.
+                let name = unsafe { std::ffi::CStr::from_ptr(info.dli_sname) }.to_bytes();
+                found = TEARDOWN_ROOTS.contains(&name);
+            }
+            !found
+        };
+        let _one_at_a_time = UNWIND.lock();
+        // SAFETY: walks are serialised by `UNWIND`.
+        unsafe { backtrace::trace_unsynchronized(&mut visit) };
+        found
+    }
+    #[cfg(not(all(unix, not(miri))))]
+    {
+        false
+    }
+}
+
 /// Resolves a [`SiteRef`] against the interned sites of a validator.
 pub(crate) fn site(r: SiteRef, interned: &[Site]) -> Option<Site> {
     match r {

@@ -44,6 +44,7 @@ impl Instance {
             let c = config::config();
             let v = Validator::new(c.backtrace);
             v.set_same_class(c.same_class);
+            v.set_max_stacks(c.max_stacks);
             v
         });
         refresh_fast();

@@ -174,12 +174,44 @@ pub(crate) type Capture = crate::config::Backtrace;
 
 /// The captured backtraces of a validator, by index + 1. A trace an edge witness refers to is
 /// pinned for good; in `Always` mode the others are freed when their acquisition is released,
-/// so memory stays bounded by the edges, not by the acquisitions.
-#[derive(Default)]
+/// so memory stays bounded by the edges, not by the acquisitions. At most `limit` are kept
+/// ([`Config::max_stacks`](crate::Config::max_stacks)): the validator captures none once
+/// the store was full.
 pub(crate) struct TraceStore {
     slots: Vec<Option<Arc<Trace>>>,
     pinned: Vec<bool>,
     free: Vec<u32>,
+    /// Traces held (slots that are `Some`).
+    live: usize,
+    limit: usize,
+}
+
+impl Default for TraceStore {
+    fn default() -> TraceStore {
+        TraceStore {
+            slots: Vec::new(),
+            pinned: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            limit: usize::MAX,
+        }
+    }
+}
+
+/// The one line on stderr when the store of a validator first reached its `limit`.
+pub(crate) fn limit_notice(limit: usize) -> String {
+    format!(
+        "lockdep: {limit} kept stacks reached (LOCKDEP_MAX_STACKS, Config::max_stacks): no new \
+         stack is captured from now on; reports go on without them; raise the limit to keep more"
+    )
+}
+
+/// What a report found once the limit was reached says about its missing stacks.
+pub(crate) fn limit_note(limit: usize) -> String {
+    format!(
+        " (stacks: the limit of {limit} kept stacks was reached, LOCKDEP_MAX_STACKS; stacks \
+         captured since are missing)"
+    )
 }
 
 /// The id of a trace kept in a [`TraceStore`]: a slot index, stored non-zero so that an
@@ -198,8 +230,24 @@ impl TraceId {
 }
 
 impl TraceStore {
+    /// Keeps at most `limit` traces.
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit;
+    }
+
+    /// The most traces kept.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Whether as many traces as the limit allows are held.
+    pub fn full(&self) -> bool {
+        self.live >= self.limit
+    }
+
     /// Stores `t`; returns its id.
     pub fn insert(&mut self, t: Arc<Trace>) -> TraceId {
+        self.live += 1;
         match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize] = Some(t);
@@ -226,6 +274,7 @@ impl TraceStore {
         if let Some(id) = id {
             let i = id.slot();
             if !self.pinned[i] && self.slots[i].take().is_some() {
+                self.live -= 1;
                 self.free.push(i as u32);
             }
         }
@@ -239,7 +288,8 @@ impl TraceStore {
     /// Number of traces held.
     #[cfg(test)]
     pub fn live(&self) -> usize {
-        self.slots.iter().filter(|s| s.is_some()).count()
+        debug_assert_eq!(self.live, self.slots.iter().filter(|s| s.is_some()).count());
+        self.live
     }
 }
 

@@ -721,3 +721,46 @@ fn a_report_during_process_exit_is_no_abort() {
     assert_eq!(unsafe { libc::atexit(invert_gh_at_exit) }, 0);
     std::process::exit(7);
 }
+
+static STK_A: LockClassKey = LockClassKey::new("faults::stacks_a");
+static STK_B: LockClassKey = LockClassKey::new("faults::stacks_b");
+
+/// Item 10, kept stacks: past `LOCKDEP_MAX_STACKS` captured stacks the limit is said once on
+/// stderr (naming the variable and the `Config` field); validation goes on, and a report
+/// found since says its stacks are missing.
+#[test]
+fn past_the_stack_limit_one_notice_then_reports_without_stacks() {
+    if !in_child() {
+        let dir = fresh_dir("stk");
+        let name = "past_the_stack_limit_one_notice_then_reports_without_stacks";
+        let text = assert_ok(&child_with(name, "warn", &dir, &[("LOCKDEP_MAX_STACKS", "4")]));
+        let notices: Vec<&str> =
+            text.lines().filter(|l| l.contains("kept stacks reached")).collect();
+        assert_eq!(notices.len(), 1, "{text}");
+        assert!(notices[0].contains("LOCKDEP_MAX_STACKS"), "{}", notices[0]);
+        assert!(notices[0].contains("Config::max_stacks"), "{}", notices[0]);
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
+    for i in 0..20u32 {
+        // New chains, each captures a stack until the limit.
+        let key: &'static LockClassKey =
+            Box::leak(Box::new(LockClassKey::new(Box::leak(format!("stk::{i}").into_boxed_str()))));
+        drop(Mutex::with_key((), key).lock());
+    }
+    let a = Mutex::with_key((), &STK_A);
+    let b = Mutex::with_key((), &STK_B);
+    {
+        let _a = a.lock();
+        let _b = b.lock();
+    }
+    let _b = b.lock();
+    let _a = a.lock();
+    let rs = lockdep_core::reports();
+    assert_eq!(kinds(&rs), vec![Kind::CircularDependency], "validation goes on: {rs:?}");
+    assert!(rs[0].message.contains("LOCKDEP_MAX_STACKS"), "{}", rs[0].message);
+    let acquiring = rs[0].acquiring.as_ref().unwrap();
+    assert!(acquiring.stack.is_empty(), "a stack captured past the limit: {acquiring:?}");
+    assert!(rs[0].chain.iter().all(|l| l.from.stack.is_empty() && l.to.stack.is_empty()));
+    assert_eq!(lockdep_core::on_report(), OnReport::Warn);
+}

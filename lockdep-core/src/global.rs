@@ -262,6 +262,7 @@ fn arm_exit_guard() {
 #[cfg_attr(miri, expect(dead_code, reason = "no start-up hook under Miri"))]
 pub(crate) fn startup() {
     let c = config::config();
+    crate::sink::clean_report_dir();
     crate::fork::install(validator);
     crate::recorder::init(c.trace.as_deref());
     if crate::recorder::enabled() || c.backtrace == config::Backtrace::Always {

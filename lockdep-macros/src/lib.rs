@@ -14,8 +14,10 @@ use syn::{parse_macro_input, ItemFn, Path, Token};
 /// Runs a test with lock-dependency validation in panic mode.
 ///
 /// The test fails with the kernel-style report of any problem found by its thread (or by a
-/// thread it spawned while it ran), and writes `<test path>.json` into `LOCKDEP_REPORT_DIR`
-/// (a passing test leaves a clean file: `"reports": []`, with the graph learned so far).
+/// thread it spawned while it ran), and writes `<package>.<test path>.json` into
+/// `LOCKDEP_REPORT_DIR` (`CARGO_PKG_NAME` where the test is compiled, so two crates' test
+/// files of one name do not share files; a passing test leaves a clean file: `"reports": []`,
+/// with the graph learned so far).
 #[proc_macro_attribute]
 pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
     if !attr.is_empty() {
@@ -52,7 +54,13 @@ pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
         #(#attrs)*
         #vis fn #name() #ret {
             ::lockdep_core::__private::run_test(
-                ::core::concat!(::core::module_path!(), "::", #name_str),
+                ::core::concat!(
+                    ::core::env!("CARGO_PKG_NAME"),
+                    ".",
+                    ::core::module_path!(),
+                    "::",
+                    #name_str
+                ),
                 move || #ret #body,
             )
         }

@@ -69,7 +69,6 @@ mod validator;
 mod recorder;
 #[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
 mod sink;
-#[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
 mod stale;
 
 mod fork;

@@ -86,6 +86,10 @@ pub struct Config {
     /// `LOCKDEP_MAX_CHAINS`: distinct lock chains the validator keeps (default 1048576);
     /// reaching it is reported once (rule `max_lock_chains`), then validation turns off.
     pub max_chains: usize,
+    /// `LOCKDEP_MAX_STACKS`: captured backtraces the validator keeps (default 32768), like
+    /// the kernel's `MAX_STACK_TRACE_ENTRIES`. Reaching it is said once on stderr; from then
+    /// on no new stack is captured (reports say so in their message) and validation goes on.
+    pub max_stacks: usize,
 }
 
 /// A positive integer variable, or the warning that names it.
@@ -139,6 +143,7 @@ impl Config {
             same_class: SameClass::Instances,
             max_classes: 1 << 17,
             max_chains: 1 << 20,
+            max_stacks: 1 << 15,
         }
     }
 
@@ -195,7 +200,18 @@ impl Config {
             .map(|p| absolute(Path::new(&p)));
         let max_classes = parse_count("LOCKDEP_MAX_CLASSES", d.max_classes, &mut w);
         let max_chains = parse_count("LOCKDEP_MAX_CHAINS", d.max_chains, &mut w);
-        (Config { on_report, report_dir, backtrace, trace, same_class, max_classes, max_chains }, w)
+        let max_stacks = parse_count("LOCKDEP_MAX_STACKS", d.max_stacks, &mut w);
+        let c = Config {
+            on_report,
+            report_dir,
+            backtrace,
+            trace,
+            same_class,
+            max_classes,
+            max_chains,
+            max_stacks,
+        };
+        (c, w)
     }
 
     /// Makes this the process's configuration, replacing the one read from the environment.

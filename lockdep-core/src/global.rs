@@ -44,6 +44,7 @@ impl Instance {
             let c = config::config();
             let v = Validator::new(c.backtrace);
             v.set_same_class(c.same_class);
+            v.set_max_stacks(c.max_stacks);
             v
         });
         refresh_fast();
@@ -278,6 +279,7 @@ fn arm_exit_guard() {
 #[cfg_attr(miri, expect(dead_code, reason = "no start-up hook under Miri"))]
 pub(crate) fn startup() {
     let c = config::config();
+    crate::sink::clean_report_dir();
     crate::fork::install(validator);
     crate::recorder::init(c.trace.as_deref());
     if crate::recorder::enabled() || c.backtrace == config::Backtrace::Always {

@@ -204,9 +204,18 @@ fn raise(reports: Vec<Report>) {
         return;
     }
     sink::emit(global::validator(), &reports);
-    if sink::panics_now() {
+    if sink::panics_now() && sink::may_unwind() {
         sink::panic_with(&reports);
     }
+}
+
+/// After the reports of an operation checked with `refuse` (panic mode) were emitted: the
+/// refusal the caller raises, or `None` to go on (not refused, or a teardown where a panic
+/// would abort: the reports stay printed and recorded, and the refused acquisition or wait
+/// goes on untracked).
+#[cfg(not(feature = "off"))]
+fn refusal(refuse: bool, reports: Vec<Report>) -> Option<Refused> {
+    (refuse && sink::may_unwind()).then_some(Refused { reports })
 }
 
 /// An acquisition of a lock type's lock, reported *before* a blocking caller waits (or just
@@ -358,10 +367,9 @@ fn acquire_slow(req: AcquireReq) -> Result<bool, Refused> {
         return Ok(got.tracked);
     }
     sink::emit(global::validator(), &got.reports);
-    if refuse {
-        Err(Refused { reports: got.reports })
-    } else {
-        Ok(got.tracked)
+    match refusal(refuse, got.reports) {
+        Some(refused) => Err(refused),
+        None => Ok(got.tracked),
     }
 }
 
@@ -855,11 +863,7 @@ fn waited(reports: Vec<Report>, refuse: bool) -> Result<(), Refused> {
         return Ok(());
     }
     sink::emit(global::validator(), &reports);
-    if refuse {
-        Err(Refused { reports })
-    } else {
-        Ok(())
-    }
+    refusal(refuse, reports).map_or(Ok(()), Err)
 }
 
 /// The event class `what(file:line:col)` of a participant made at `site` (a bounded

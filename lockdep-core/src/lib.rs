@@ -71,6 +71,7 @@ mod validator;
 mod recorder;
 #[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]
 mod sink;
+mod stale;
 
 mod fork;
 #[cfg_attr(feature = "off", expect(dead_code, reason = "the hook layer compiles out its uses"))]

@@ -30,9 +30,25 @@ pub(crate) fn in_teardown() -> bool {
 }
 
 /// Whether a report found now must panic the current thread: panic mode, and not while
-/// unwinding or tearing the thread down (where a panic would abort the process).
+/// unwinding or tearing the thread down (where a panic would abort the process). Cheap: it
+/// knows of a teardown the validator's own exit hooks marked; [`may_unwind`] looks further,
+/// once a report is about to panic.
 pub(crate) fn panics_now() -> bool {
     config::on_report() == OnReport::Panic && !std::thread::panicking() && !in_teardown()
+}
+
+/// Whether a panic may unwind from here, asked once a report is about to panic: not below
+/// a thread-local destructor, `exit` or an `atexit` handler of a teardown that the
+/// validator's own hooks have not seen yet (a user's thread-local registered after the
+/// thread's first tracked lock is destroyed before the validator's exit check; see
+/// [`stacks::below_teardown`](crate::stacks::below_teardown)). When not, the thread is marked
+/// as torn down: its reports are printed and recorded, never a panic.
+pub(crate) fn may_unwind() -> bool {
+    if in_teardown() || crate::stacks::below_teardown() {
+        enter_teardown();
+        return false;
+    }
+    true
 }
 
 fn program() -> String {
@@ -83,8 +99,8 @@ struct FileState {
     in_main: usize,
     /// The single-report files written since.
     singles: Vec<PathBuf>,
-    /// Whether stale temp files were cleaned from the folder yet.
-    cleaned: bool,
+    /// The folder cleaned of stale temp files and of this program's earlier runs' files.
+    cleaned: Option<PathBuf>,
 }
 
 static FILE: ForkSafeMutex<FileState> = ForkSafeMutex::new(FileState {
@@ -92,7 +108,7 @@ static FILE: ForkSafeMutex<FileState> = ForkSafeMutex::new(FileState {
     reports_json: Vec::new(),
     in_main: 0,
     singles: Vec::new(),
-    cleaned: false,
+    cleaned: None,
 });
 
 /// The report-file lock, for `fork()` handling (`fork.rs`).
@@ -113,7 +129,7 @@ pub(crate) unsafe fn fork_release_child() {
                 reports_json: Vec::new(),
                 in_main: 0,
                 singles: Vec::new(),
-                cleaned: true,
+                cleaned: Some(config::report_dir()),
             }
         })
     };
@@ -161,17 +177,31 @@ fn clean_stale_temps(dir: &std::path::Path) {
     }
 }
 
+/// Cleans `dir` of stale temp files and of the files of this program's earlier runs
+/// (`stale.rs`), unless it was already.
+fn clean_once(file: &mut FileState, dir: &std::path::Path) {
+    if file.cleaned.as_deref() != Some(dir) {
+        file.cleaned = Some(dir.to_path_buf());
+        clean_stale_temps(dir);
+        crate::stale::remove_earlier_process_files(dir, &program());
+    }
+}
+
+/// At start-up: this run replaces the report files its program's earlier runs left in the
+/// report folder (a later `set_report_dir` folder is cleaned at the first write there).
+pub(crate) fn clean_report_dir() {
+    let mut file = FILE.lock();
+    clean_once(&mut file, &config::report_dir());
+}
+
 /// Brings the process's report files up to date with `v`; returns where the newest report
 /// is (the main file, or its own file). `finish` (at exit) writes everything into the main
 /// file, flushed to the disk, and removes the single-report files.
 pub(crate) fn write_report_file_as(v: &Validator, finish: bool) -> std::io::Result<PathBuf> {
     let mut file = FILE.lock();
     let path = report_path();
-    if !file.cleaned {
-        file.cleaned = true;
-        if let Some(dir) = path.parent() {
-            clean_stale_temps(dir);
-        }
+    if let Some(dir) = path.parent() {
+        clean_once(&mut file, dir);
     }
     let new = v.reports_since(file.count);
     let mut singles = Vec::new();

@@ -117,6 +117,50 @@ fn cut(all: &[Frame]) -> Vec<Frame> {
     out
 }
 
+/// Functions of the C library whose callees run while a thread or the process is torn down:
+/// thread-local destructors (`__call_tls_dtors`, at thread exit and in `exit`), `pthread_key`
+/// destructors, `exit` itself (`atexit` handlers, static destructors) and the dynamic linker's
+/// finaliser. A panic below one of them cannot unwind: std aborts when a thread-local
+/// destructor panics, and an `extern "C"` handler aborts too.
+#[cfg(all(unix, not(miri)))]
+const TEARDOWN_ROOTS: [&[u8]; 5] =
+    [b"__call_tls_dtors", b"__nptl_deallocate_tsd", b"exit", b"__cxa_finalize", b"_dl_fini"];
+
+/// Whether the calling thread runs below the C library's teardown ([`TEARDOWN_ROOTS`]), so
+/// that a panic here would abort the process. Walks the stack and names each frame from the
+/// dynamic symbol tables (`dladdr`: no debug info needed, no allocation); only called when a
+/// report is about to panic, never on an acquisition's path. False when it cannot tell
+/// (another platform, Miri, a statically linked C library).
+pub(crate) fn below_teardown() -> bool {
+    #[cfg(all(unix, not(miri)))]
+    {
+        let mut found = false;
+        let mut visit = |f: &backtrace::Frame| {
+            // A return address: the call is the byte before it.
+            let ip = (f.ip() as usize).saturating_sub(1);
+            // SAFETY: zeroes are a valid `Dl_info` (a plain struct of pointers and integers).
+            let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+            // SAFETY: `dladdr` only reads the loaded objects' symbol tables and writes `info`.
+            let named = unsafe { libc::dladdr(ip as *const libc::c_void, &mut info) } != 0;
+            if named && !info.dli_sname.is_null() {
+                // SAFETY: `dladdr` set `dli_sname` to the NUL-terminated name of a symbol of
+                // a loaded object.
+                let name = unsafe { std::ffi::CStr::from_ptr(info.dli_sname) }.to_bytes();
+                found = TEARDOWN_ROOTS.contains(&name);
+            }
+            !found
+        };
+        let _one_at_a_time = UNWIND.lock();
+        // SAFETY: walks are serialised by `UNWIND`.
+        unsafe { backtrace::trace_unsynchronized(&mut visit) };
+        found
+    }
+    #[cfg(not(all(unix, not(miri))))]
+    {
+        false
+    }
+}
+
 /// Resolves a [`SiteRef`] against the interned sites of a validator.
 pub(crate) fn site(r: SiteRef, interned: &[Site]) -> Option<Site> {
     match r {
@@ -131,17 +175,65 @@ pub(crate) type Capture = crate::config::Backtrace;
 
 /// The captured backtraces of a validator, by index + 1. A trace an edge witness refers to is
 /// pinned for good; in `Always` mode the others are freed when their acquisition is released,
-/// so memory stays bounded by the edges, not by the acquisitions.
-#[derive(Default)]
+/// so memory stays bounded by the edges, not by the acquisitions. At most `limit` are kept
+/// ([`Config::max_stacks`](crate::Config::max_stacks)): the validator captures none once
+/// the store was full.
 pub(crate) struct TraceStore {
     slots: Vec<Option<Arc<Trace>>>,
     pinned: Vec<bool>,
     free: Vec<u32>,
+    /// Traces held (slots that are `Some`).
+    live: usize,
+    limit: usize,
+}
+
+impl Default for TraceStore {
+    fn default() -> TraceStore {
+        TraceStore {
+            slots: Vec::new(),
+            pinned: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            limit: usize::MAX,
+        }
+    }
+}
+
+/// The one line on stderr when the store of a validator first reached its `limit`.
+pub(crate) fn limit_notice(limit: usize) -> String {
+    format!(
+        "lockdep: {limit} kept stacks reached (LOCKDEP_MAX_STACKS, Config::max_stacks): no new \
+         stack is captured from now on; reports go on without them; raise the limit to keep more"
+    )
+}
+
+/// What a report found once the limit was reached says about its missing stacks.
+pub(crate) fn limit_note(limit: usize) -> String {
+    format!(
+        " (stacks: the limit of {limit} kept stacks was reached, LOCKDEP_MAX_STACKS; stacks \
+         captured since are missing)"
+    )
 }
 
 impl TraceStore {
+    /// Keeps at most `limit` traces.
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit;
+    }
+
+    /// The most traces kept.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Whether as many traces as the limit allows are held.
+    pub fn full(&self) -> bool {
+        self.live >= self.limit
+    }
+
     /// Stores `t`; returns its id.
     pub fn insert(&mut self, t: Arc<Trace>) -> TraceId {
+        self.live += 1;
         match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize] = Some(t);
@@ -168,6 +260,7 @@ impl TraceStore {
         if let Some(id) = id {
             let i = id.slot();
             if !self.pinned[i] && self.slots[i].take().is_some() {
+                self.live -= 1;
                 self.free.push(i as u32);
             }
         }
@@ -181,7 +274,8 @@ impl TraceStore {
     /// Number of traces held.
     #[cfg(test)]
     pub fn live(&self) -> usize {
-        self.slots.iter().filter(|s| s.is_some()).count()
+        debug_assert_eq!(self.live, self.slots.iter().filter(|s| s.is_some()).count());
+        self.live
     }
 }
 

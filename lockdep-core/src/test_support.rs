@@ -20,13 +20,28 @@ static IN_PANIC_MODE: Mutex<(usize, OnReport)> = Mutex::new((0, OnReport::Warn))
 
 fn file_name(test: &str) -> String {
     test.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
         .collect()
 }
 
-/// Where the report file of `test` goes.
+/// Where the report file of `test` goes: `<package>.<module path>__<test>.json` for the
+/// name `#[lockdep_core::test]` gives, `<package>.<module path>::<test>` (`::` written `__`;
+/// the package makes names unique across crates whose test files share a name).
 pub fn test_report_path(test: &str) -> std::path::PathBuf {
     config::report_dir().join(format!("{}.json", file_name(test)))
+}
+
+/// The first test of a test binary (package-qualified name): removes the per-test files
+/// earlier runs of this binary (same package and crate, `<package>.<crate>__`) left.
+fn replace_earlier_runs(test: &str) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    let Some((binary, _)) = test.split_once("::") else { return };
+    if binary.contains('.') {
+        ONCE.call_once(|| {
+            let prefix = format!("{}__", file_name(binary));
+            crate::stale::remove_earlier_test_files(&config::report_dir(), &prefix);
+        });
+    }
 }
 
 /// Runs `f` as the lockdep test `name`. Used by the `#[lockdep_core::test]` expansion.
@@ -46,6 +61,7 @@ fn run_test_with_helpers<R>(name: &str, helpers: Option<&str>, f: impl FnOnce() 
     if !hook::tracing() {
         return f();
     }
+    replace_earlier_runs(name);
     let thread = hook::thread_name();
     ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).push(thread.clone());
     {

@@ -14,8 +14,10 @@ use syn::{parse_macro_input, ItemFn, Path, Token};
 /// Runs a test with lock-dependency validation in panic mode.
 ///
 /// The test fails with the kernel-style report of any problem found by its thread (or by a
-/// thread it spawned while it ran), and writes `<test path>.json` into `LOCKDEP_REPORT_DIR`
-/// (a passing test leaves a clean file: `"reports": []`, with the graph learned so far).
+/// thread it spawned while it ran), and writes `<package>.<test path>.json` into
+/// `LOCKDEP_REPORT_DIR` (`CARGO_PKG_NAME` where the test is compiled, so two crates' test
+/// files of one name do not share files; a passing test leaves a clean file: `"reports": []`,
+/// with the graph learned so far).
 ///
 /// On an `async fn` (lockdep-core's `tokio` feature) the test runs on a tokio runtime, its
 /// future an instrumented task: current-thread by default, or
@@ -53,7 +55,13 @@ pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
             #vis fn #name() #ret {
                 async fn __lockdep_test_body() #ret #body
                 ::lockdep_core::__async_test!(
-                    ::core::concat!(::core::module_path!(), "::", #name_str),
+                    ::core::concat!(
+                        ::core::env!("CARGO_PKG_NAME"),
+                        ".",
+                        ::core::module_path!(),
+                        "::",
+                        #name_str
+                    ),
                     #flavor,
                     __lockdep_test_body()
                 )
@@ -66,7 +74,13 @@ pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
         #(#attrs)*
         #vis fn #name() #ret {
             ::lockdep_core::__private::run_test(
-                ::core::concat!(::core::module_path!(), "::", #name_str),
+                ::core::concat!(
+                    ::core::env!("CARGO_PKG_NAME"),
+                    ".",
+                    ::core::module_path!(),
+                    "::",
+                    #name_str
+                ),
                 move || #ret #body,
             )
         }

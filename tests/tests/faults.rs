@@ -60,12 +60,20 @@ fn child_with(name: &str, mode: &str, dir: &std::path::Path, env: &[(&str, &str)
     out
 }
 
+/// A child's stdout and stderr.
+fn text_of(out: &Output) -> String {
+    format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// An empty folder for the report files of the children of test `tag`.
+fn fresh_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("lockdep-faults-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
 fn assert_ok(out: &Output) -> String {
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = text_of(out);
     assert!(out.status.success(), "child failed ({:?}):\n{text}", out.status);
     text
 }
@@ -606,4 +614,153 @@ fn past_the_class_and_chain_limits_one_report_then_off() {
     assert_eq!(rs[0].rule.as_deref(), Some(rule));
     assert_eq!(lockdep_core::on_report(), OnReport::Off);
     assert_eq!(lockdep_core::held_count(), 0);
+}
+
+static TD_A: LockClassKey = LockClassKey::new("faults::teardown_a");
+static TD_B: LockClassKey = LockClassKey::new("faults::teardown_b");
+static TD_C: LockClassKey = LockClassKey::new("faults::teardown_c");
+static TD_D: LockClassKey = LockClassKey::new("faults::teardown_d");
+static TD_E: LockClassKey = LockClassKey::new("faults::teardown_e");
+static TD_F: LockClassKey = LockClassKey::new("faults::teardown_f");
+static TD_G: LockClassKey = LockClassKey::new("faults::teardown_g");
+static TD_H: LockClassKey = LockClassKey::new("faults::teardown_h");
+static TD_LOCKS: [Mutex<()>; 8] = [
+    Mutex::with_key((), &TD_A),
+    Mutex::with_key((), &TD_B),
+    Mutex::with_key((), &TD_C),
+    Mutex::with_key((), &TD_D),
+    Mutex::with_key((), &TD_E),
+    Mutex::with_key((), &TD_F),
+    Mutex::with_key((), &TD_G),
+    Mutex::with_key((), &TD_H),
+];
+
+/// Learns the order `TD_LOCKS[pair]` -> `TD_LOCKS[pair + 1]` (legal alone).
+fn learn_pair(pair: usize) {
+    let _first = TD_LOCKS[pair].lock();
+    let _second = TD_LOCKS[pair + 1].lock();
+}
+
+/// Takes `TD_LOCKS[pair + 1]` then `TD_LOCKS[pair]`: the inversion of [`learn_pair`], a
+/// circular dependency.
+fn invert_pair(pair: usize) {
+    let _second = TD_LOCKS[pair + 1].lock();
+    let _first = TD_LOCKS[pair].lock();
+}
+
+/// A thread-local whose destructor inverts a pair of locks learnt before.
+struct InvertsOnDrop(usize);
+
+impl Drop for InvertsOnDrop {
+    fn drop(&mut self) {
+        invert_pair(self.0);
+    }
+}
+
+thread_local! {
+    static INVERT_AB: InvertsOnDrop = const { InvertsOnDrop(0) };
+    static INVERT_CD: InvertsOnDrop = const { InvertsOnDrop(2) };
+    static INVERT_EF: InvertsOnDrop = const { InvertsOnDrop(4) };
+}
+
+/// Item 3: in panic mode, a report raised in a user's `thread_local!` destructor is recorded
+/// and printed, never a panic there (which std turns into an abort): whether the thread-local
+/// was registered after the thread's first tracked lock (its destructor then runs before the
+/// validator's own exit check) or before it (after the exit check).
+#[test]
+fn a_report_in_a_thread_local_destructor_is_no_abort() {
+    if !in_child() {
+        let text = assert_ok(&child("a_report_in_a_thread_local_destructor_is_no_abort", "panic"));
+        assert_eq!(text.matches("circular_dependency").count(), 2, "{text}");
+        return;
+    }
+    learn_pair(0);
+    learn_pair(2);
+    std::thread::spawn(|| {
+        drop(TD_LOCKS[6].lock()); // the thread's first tracked lock
+        INVERT_AB.with(|_| ()); // registered after it
+    })
+    .join()
+    .unwrap();
+    std::thread::spawn(|| {
+        INVERT_CD.with(|_| ()); // registered before the thread's first tracked lock
+        drop(TD_LOCKS[6].lock());
+    })
+    .join()
+    .unwrap();
+    let rs = lockdep_core::reports();
+    assert_eq!(kinds(&rs), vec![Kind::CircularDependency; 2], "{rs:?}");
+    assert_eq!(lockdep_core::held_count(), 0);
+}
+
+/// A process-exit handler that inverts the pair G/H.
+extern "C" fn invert_gh_at_exit() {
+    invert_pair(6);
+}
+
+/// Item 3 during process exit: in panic mode, a report raised by a thread-local destructor
+/// that `exit` runs and by an `atexit` handler (both before the validator's exit hook) is
+/// printed and lands in the report file; the process exits with its own status.
+#[test]
+fn a_report_during_process_exit_is_no_abort() {
+    if !in_child() {
+        let dir = fresh_dir("exit");
+        let out = child_in("a_report_during_process_exit_is_no_abort", "panic", &dir);
+        let text = text_of(&out);
+        assert_eq!(out.status.code(), Some(7), "{text}");
+        assert_eq!(text.matches("circular_dependency").count(), 2, "{text}");
+        let rs = reports_in(&dir);
+        assert_eq!(kinds(&rs), vec![Kind::CircularDependency; 2], "{rs:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
+    learn_pair(4);
+    learn_pair(6);
+    INVERT_EF.with(|_| ());
+    // SAFETY: registers a function with no arguments that only takes locks.
+    assert_eq!(unsafe { libc::atexit(invert_gh_at_exit) }, 0);
+    std::process::exit(7);
+}
+
+static STK_A: LockClassKey = LockClassKey::new("faults::stacks_a");
+static STK_B: LockClassKey = LockClassKey::new("faults::stacks_b");
+
+/// Item 10, kept stacks: past `LOCKDEP_MAX_STACKS` captured stacks the limit is said once on
+/// stderr (naming the variable and the `Config` field); validation goes on, and a report
+/// found since says its stacks are missing.
+#[test]
+fn past_the_stack_limit_one_notice_then_reports_without_stacks() {
+    if !in_child() {
+        let dir = fresh_dir("stk");
+        let name = "past_the_stack_limit_one_notice_then_reports_without_stacks";
+        let text = assert_ok(&child_with(name, "warn", &dir, &[("LOCKDEP_MAX_STACKS", "4")]));
+        let notices: Vec<&str> =
+            text.lines().filter(|l| l.contains("kept stacks reached")).collect();
+        assert_eq!(notices.len(), 1, "{text}");
+        assert!(notices[0].contains("LOCKDEP_MAX_STACKS"), "{}", notices[0]);
+        assert!(notices[0].contains("Config::max_stacks"), "{}", notices[0]);
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
+    for i in 0..20u32 {
+        // New chains, each captures a stack until the limit.
+        let key: &'static LockClassKey =
+            Box::leak(Box::new(LockClassKey::new(Box::leak(format!("stk::{i}").into_boxed_str()))));
+        drop(Mutex::with_key((), key).lock());
+    }
+    let a = Mutex::with_key((), &STK_A);
+    let b = Mutex::with_key((), &STK_B);
+    {
+        let _a = a.lock();
+        let _b = b.lock();
+    }
+    let _b = b.lock();
+    let _a = a.lock();
+    let rs = lockdep_core::reports();
+    assert_eq!(kinds(&rs), vec![Kind::CircularDependency], "validation goes on: {rs:?}");
+    assert!(rs[0].message.contains("LOCKDEP_MAX_STACKS"), "{}", rs[0].message);
+    let acquiring = rs[0].acquiring.as_ref().unwrap();
+    assert!(acquiring.stack.is_empty(), "a stack captured past the limit: {acquiring:?}");
+    assert!(rs[0].chain.iter().all(|l| l.from.stack.is_empty() && l.to.stack.is_empty()));
+    assert_eq!(lockdep_core::on_report(), OnReport::Warn);
 }

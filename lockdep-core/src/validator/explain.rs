@@ -32,7 +32,7 @@ impl Validator {
         at: &HeldLock,
     ) -> Report {
         let mut acquiring = self.acquisition(st, &WitnessLike::from(at));
-        if acquiring.stack.is_empty() && self.capture != Capture::Off {
+        if acquiring.stack.is_empty() && self.capturing() {
             acquiring.stack = defer(st, Trace::capture());
         }
         let held =

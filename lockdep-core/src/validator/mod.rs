@@ -72,6 +72,8 @@ pub struct Validator {
     cache: ChainCache,
     state: Mutex<State>,
     capture: Capture,
+    /// Set for good once the trace store reached its limit: no stack is captured since.
+    stacks_full: std::sync::atomic::AtomicBool,
 }
 
 /// Who is acting: the thread's name, computed only on slow paths.
@@ -107,7 +109,19 @@ impl Validator {
                 problems: 0,
             }),
             capture,
+            stacks_full: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Keeps at most `limit` captured stacks ([`Config::max_stacks`](crate::Config::max_stacks);
+    /// unlimited by default).
+    pub(crate) fn set_max_stacks(&self, limit: usize) {
+        self.lock_state().traces.set_limit(limit);
+    }
+
+    /// Whether a stack is captured now: capture is on and the limit was not reached.
+    fn capturing(&self) -> bool {
+        self.capture != Capture::Off && !self.stacks_full.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(crate) fn lock_state(&self) -> MutexGuard<'_, State> {
@@ -323,11 +337,17 @@ impl Validator {
             stack.push(entry);
             return reports;
         }
-        let trace = (self.capture != Capture::Off).then(Trace::capture);
+        let trace = self.capturing().then(Trace::capture);
         let mut st = self.lock_state();
         st.refusing = refuse;
+        let mut limit_reached = None;
         if let Some(t) = trace {
             entry.trace = Some(st.traces.insert(t));
+            if st.traces.full()
+                && !self.stacks_full.swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                limit_reached = Some(st.traces.limit());
+            }
         }
         if !self.cache.contains(key) {
             let before = reports.len();
@@ -366,6 +386,10 @@ impl Validator {
         st.refusing = false;
         self.settle(st, &mut reports);
         stack.push(entry);
+        if let Some(limit) = limit_reached {
+            // Said once, with no lock of ours held.
+            eprintln!("{}", stacks::limit_notice(limit));
+        }
         reports
     }
 
@@ -571,8 +595,11 @@ impl Validator {
     /// Records `r` unless an equal problem (same fingerprint) was reported before.
     /// Adds `r` to `out` unless an equal problem (same fingerprint) was reported before (a
     /// refusing acquisition gets it anyway). New reports are stored by [`settle`](Self::settle).
-    fn keep(&self, st: &mut State, r: Report, out: &mut Vec<Report>) {
+    fn keep(&self, st: &mut State, mut r: Report, out: &mut Vec<Report>) {
         st.problems += 1;
+        if self.stacks_full.load(std::sync::atomic::Ordering::Relaxed) {
+            r.message.push_str(&stacks::limit_note(st.traces.limit()));
+        }
         if st.seen.insert(r.fingerprint()) {
             st.fresh.push(out.len());
             out.push(r);

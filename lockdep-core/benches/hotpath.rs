@@ -505,6 +505,9 @@ fn count_mode(case: &str, variant: &str, n: u64) {
     if case == "poll" {
         return count_poll(variant, n);
     }
+    if case == "condvar" {
+        return count_condvar(variant, n);
+    }
     fn run<V: Variant>(case: &str, n: u64) {
         let set = V::set();
         V::nest4(&set);
@@ -578,6 +581,56 @@ fn count_poll(variant: &str, n: u64) {
     }
 }
 
+/// The condvar round trip with std's types.
+mod ping_pong_std {
+    use std::sync::{Arc, Condvar, Mutex};
+    include!("common/ping_pong.rs");
+}
+
+/// The same source with `lockdep_core::std::sync`'s types: every wait is a validated wait for
+/// the condvar's event (seen after the first round), every notify a signal.
+mod ping_pong_ours {
+    use lockdep_core::std::sync::{Arc, Condvar, Mutex};
+    include!("common/ping_pong.rs");
+}
+
+/// `--count condvar VARIANT N`: N condvar round trips between two threads (a notify and a
+/// wait on each side), `ours` (`lockdep_core::std::sync`), `std` or `parking_lot`.
+fn count_condvar(variant: &str, n: u64) {
+    match variant {
+        "ours" => ping_pong_ours::round_trips(n),
+        "std" => ping_pong_std::round_trips(n),
+        "parking_lot" => {
+            let pair =
+                std::sync::Arc::new((parking_lot::Mutex::new(0u64), parking_lot::Condvar::new()));
+            let partner = std::sync::Arc::clone(&pair);
+            let t = std::thread::spawn(move || {
+                let (m, cv) = &*partner;
+                let mut g = m.lock();
+                for _ in 0..n {
+                    while *g % 2 == 0 {
+                        cv.wait(&mut g);
+                    }
+                    *g += 1;
+                    cv.notify_one();
+                }
+            });
+            let (m, cv) = &*pair;
+            let mut g = m.lock();
+            for _ in 0..n {
+                *g += 1;
+                cv.notify_one();
+                while *g % 2 == 1 {
+                    cv.wait(&mut g);
+                }
+            }
+            drop(g);
+            t.join().unwrap();
+        }
+        _ => panic!("unknown condvar variant {variant:?} (ours | std | parking_lot)"),
+    }
+}
+
 /// Instructions of `--count CASE VARIANT n` under callgrind (whole process).
 fn callgrind(case: &str, variant: &str, n: u64) -> Option<u64> {
     let exe = std::env::current_exe().ok()?;
@@ -632,6 +685,20 @@ fn instructions() {
             cell(same),
             cell(classes)
         );
+    }
+    println!();
+    println!("| condvar round trip between two threads (2 notifies, 2 waits) | instructions |");
+    println!("|---|---|");
+    for (v, what) in [
+        ("ours", "`lockdep_core::std::sync` (traced: waits and notifies are events)"),
+        ("std", "`std::sync`"),
+        ("parking_lot", "`parking_lot`"),
+    ] {
+        const R1: u64 = 2_000;
+        const R2: u64 = 12_000;
+        if let (Some(a), Some(b)) = (callgrind("condvar", v, R1), callgrind("condvar", v, R2)) {
+            println!("| {what} | {:.1} |", (b as f64 - a as f64) / (R2 - R1) as f64);
+        }
     }
     #[cfg(feature = "tokio")]
     {

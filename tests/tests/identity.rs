@@ -69,6 +69,44 @@ fn arc_default_ring_of_three_is_a_cycle_among_instances() {
     assert_eq!(rs.len(), 1, "{rs:#?}");
     assert_instance_cycle(&rs[0], &class, 3);
     assert_eq!(rs[0].thread, "philosopher2");
+    // The class is a site inside std: no name to read, and the text says how to give one.
+    assert!(class.contains("alloc/src/sync.rs") || class.contains("library/"), "{class}");
+    let text = lockdep_core::report::render_report(&rs[0]);
+    assert!(text.contains("is built inside std or a dependency"), "{text}");
+}
+
+static ACCOUNTS_LIVE: Mutex<u32> = Mutex::new(0);
+
+struct Shop {
+    cache: Mutex<u32>,
+}
+
+#[test]
+fn classes_are_named_after_what_their_site_initialises() {
+    let shop = Shop { cache: Mutex::new(0) };
+    let journal_line = line!() + 1;
+    let journal = Mutex::new(0u32);
+    for (lock, name) in
+        [(&ACCOUNTS_LIVE, "ACCOUNTS_LIVE"), (&shop.cache, "cache"), (&journal, "journal")]
+    {
+        let class = lock.class_name();
+        assert!(class.starts_with(&format!("{name} (")), "{class}");
+        assert!(class.contains("identity.rs:"), "the site is kept in the name: {class}");
+    }
+    assert!(journal.class_name().contains(&format!("identity.rs:{journal_line}:")));
+    // A class without a readable source line keeps the bare site, and a key its own name.
+    static KEYED: LockClassKey = LockClassKey::new("shop::keyed");
+    assert_eq!(Mutex::with_key(0, &KEYED).class_name(), "shop::keyed");
+    // A report prints both: the name and the site of each lock.
+    let _a = journal.lock();
+    let _b = shop.cache.lock();
+    drop((_a, _b));
+    let _b = shop.cache.lock();
+    let _a = journal.lock();
+    let rs = reports_naming(&journal.class_name());
+    assert_eq!(rs.len(), 1, "{rs:#?}");
+    let text = lockdep_core::report::render_report(&rs[0]);
+    assert!(text.contains("journal (") && text.contains("cache ("), "{text}");
 }
 
 #[derive(Default)]
@@ -181,6 +219,13 @@ fn the_same_with_a_strict_key_is_recursive_locking() {
     assert_eq!(rs[0].kind, Kind::RecursiveLocking);
     assert_eq!(rs[0].classes, ["strict_slots"]);
     assert!(rs[0].message.contains("another lock"), "{}", rs[0].message);
+    // The advice for two locks of one site: their own classes (a key, or #[track_caller] on
+    // the helper) or instance order; a subclass only for an order fixed by design.
+    for fix in
+        ["LockClassKey", "#[track_caller]", "LOCKDEP_SAME_CLASS=instances", "hides an inversion"]
+    {
+        assert!(rs[0].message.contains(fix), "{fix}: {}", rs[0].message);
+    }
 }
 
 #[test]
@@ -199,6 +244,8 @@ fn the_same_lock_twice_is_still_recursive_locking() {
     let rs = reports_naming("identity_map");
     assert_eq!(rs.len(), 1, "{rs:#?}");
     assert_eq!(rs[0].kind, Kind::RecursiveLocking);
+    // One lock taken twice: a real self-deadlock, no advice about classes.
+    assert!(!rs[0].message.contains("LockClassKey"), "{}", rs[0].message);
 }
 
 /// Runs the test `name` of this binary in a child with `env`; returns the report document it

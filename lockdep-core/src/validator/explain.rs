@@ -99,7 +99,13 @@ impl Validator {
             if same_instance {
                 String::new()
             } else {
-                "; if the nesting is deliberate, give the inner acquisition a subclass".into()
+                "; if they are different locks that share a construction site (a helper, a \
+                 loop, `#[derive(Default)]`), give each its own class (a `LockClassKey`, or \
+                 `#[track_caller]` on the helper so each caller's line is a class) or judge \
+                 them by instance order (`LOCKDEP_SAME_CLASS=instances`); a subclass \
+                 (`lock_nested`) only when the order is fixed by design (parent before \
+                 child), since it hides an inversion between the two"
+                    .into()
             }
         );
         r.chain.push(ChainLink {

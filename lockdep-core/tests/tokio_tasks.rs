@@ -298,6 +298,63 @@ fn the_legal_twin_on_async_mutexes_is_silent() {
     assert_eq!(kinds_naming(&b.class_name()), vec![]);
 }
 
+/// A task takes the async mutex, then (inside its critical section) a sync mutex: AM -> S.
+fn sync_under_async(
+    rt: &tokio::runtime::Runtime,
+    am: &Arc<AsyncMutex<u32>>,
+    s: &Arc<lockdep_core::Mutex<u32>>,
+) {
+    let (am, s) = (am.clone(), s.clone());
+    rt.block_on(async move {
+        lockdep_core::tokio::spawn(async move {
+            let mut g = am.lock().await;
+            tokio::task::yield_now().await;
+            *g += *s.lock();
+        })
+        .await
+        .unwrap();
+    });
+}
+
+#[test]
+fn a_sync_lock_inside_an_async_critical_section_cycles_with_a_sync_thread() {
+    warn();
+    let rt = multi_thread(2);
+    let am = Arc::new(AsyncMutex::new(0));
+    let s = Arc::new(lockdep_core::Mutex::new(0));
+    sync_under_async(&rt, &am, &s);
+    // A plain thread holding S blocks on the async mutex: S -> AM closes the cycle.
+    let (am2, s2) = (am.clone(), s.clone());
+    std::thread::spawn(move || {
+        let _s = s2.lock();
+        *am2.blocking_lock() += 1;
+    })
+    .join()
+    .unwrap();
+    let rs = reports_naming(&am.class_name());
+    assert_eq!(rs.len(), 1, "{rs:#?}");
+    assert_eq!(rs[0].kind, Kind::CircularDependency);
+    assert!(rs[0].classes.contains(&s.class_name()), "{:?}", rs[0].classes);
+}
+
+#[test]
+fn a_sync_thread_that_releases_first_is_the_legal_twin() {
+    warn();
+    let rt = multi_thread(2);
+    let am = Arc::new(AsyncMutex::new(0));
+    let s = Arc::new(lockdep_core::Mutex::new(0));
+    sync_under_async(&rt, &am, &s);
+    let (am2, s2) = (am.clone(), s.clone());
+    std::thread::spawn(move || {
+        let v = *s2.lock();
+        *am2.blocking_lock() += v;
+    })
+    .join()
+    .unwrap();
+    assert_eq!(kinds_naming(&am.class_name()), vec![]);
+    assert_eq!(kinds_naming(&s.class_name()), vec![]);
+}
+
 #[test]
 fn async_mutex_api_and_send_guards() {
     fn send<T: Send>(_: &T) {}

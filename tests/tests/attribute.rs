@@ -127,7 +127,9 @@ fn take_in_helper(first: &Mutex<()>, second: &Mutex<()>) {
 /// Under the attribute, a report's stacks keep every user frame between the lock call and the
 /// test body (the helper and the test function), and only lockdep's own frames are cut.
 #[lockdep_core::test]
-#[should_panic(expected = "lockdep found 1 problem(s) in attribute::stacks_keep_the_helper_")]
+#[should_panic(
+    expected = "lockdep found 1 problem(s) in lockdep-tests.attribute::stacks_keep_the_helper_"
+)]
 fn stacks_keep_the_helper_and_the_test_function() {
     let a = Mutex::with_key((), &HELPER_A);
     let b = Mutex::with_key((), &HELPER_B);

@@ -8,6 +8,7 @@ mod text;
 
 pub use model::*;
 pub use scenario::{cycle_scenario, recursive_scenario, verb};
+#[cfg(not(feature = "off"))]
 pub(crate) use text::PREDICATE_MESSAGE;
 pub use text::{render_document, render_report, NO_DEBUG_INFO_HINT};
 pub use text::{render_document_styled, render_report_styled, Ansi, Plain, Role, Style};

@@ -374,6 +374,55 @@ fn upgradable_vs_upgradable_inverted_is_a_cycle() {
 }
 
 #[test]
+fn upgradable_vs_write_inverted_is_a_cycle() {
+    warn();
+    // T1: upgradable(a) then b. T2: b then write(a). A writer waits for the upgradable
+    // holder, which waits for b: a real deadlock.
+    let a = Arc::new(RwLock::new(0));
+    let b = Arc::new(Mutex::new(0));
+    let (a1, b1, a2, b2) = (a.clone(), b.clone(), a.clone(), b.clone());
+    one_after_the_other(
+        move || {
+            let _u = a1.upgradable_read();
+            let _gb = b1.lock();
+        },
+        move || {
+            let _gb = b2.lock();
+            let _w = a2.write();
+        },
+    );
+    let rs = reports_naming(&a.class_name());
+    assert_eq!(rs.len(), 1, "{rs:#?}");
+    assert_eq!(rs[0].kind, Kind::CircularDependency);
+}
+
+#[test]
+fn recursive_read_then_upgradable_inverted_is_a_cycle_through_a_queued_writer() {
+    warn();
+    // T1: read_recursive(a) then b. T2: b then upgradable(a). An upgradable read does not
+    // wait for a reader by itself, but parking_lot blocks it behind a writer that queued for
+    // a behind T1's reader (the writer bit is set while readers drain): T1 waits for b, the
+    // writer for T1, T2 (holding b) for the writer. A real deadlock: the upgradable waiter
+    // is non-recursive (`SN` from T1's shared hold).
+    let a = Arc::new(RwLock::new(0));
+    let b = Arc::new(Mutex::new(0));
+    let (a1, b1, a2, b2) = (a.clone(), b.clone(), a.clone(), b.clone());
+    one_after_the_other(
+        move || {
+            let _r = a1.read_recursive();
+            let _gb = b1.lock();
+        },
+        move || {
+            let _gb = b2.lock();
+            let _u = a2.upgradable_read();
+        },
+    );
+    let rs = reports_naming(&a.class_name());
+    assert_eq!(rs.len(), 1, "{rs:#?}");
+    assert_eq!(rs[0].kind, Kind::CircularDependency);
+}
+
+#[test]
 fn an_upgrade_after_taking_another_lock_orders_them() {
     warn();
     // T1: upgradable(a), then b, then upgrade a (waits for a's readers while holding b).

@@ -235,12 +235,15 @@ impl HeldStack {
         self.entries().iter().rposition(|e| e.instance == instance)
     }
 
-    /// Pops the top entry if it is `instance` (the usual, LIFO release); O(1).
+    /// Pops the top entry if it is `instance` and keeps no stack (the usual, LIFO release of
+    /// a seen chain); O(1).
     #[inline(always)]
     pub fn pop_if_top(&mut self, instance: usize) -> bool {
         // SAFETY: len <= MAX_DEPTH < entries.len() (the type's invariant).
         let top = unsafe { self.entries.get_unchecked(self.len) };
-        if top.instance == instance && self.len != 0 {
+        // An entry with a stack (pushed by the slow path: a new chain) goes the slow way, so
+        // that its stack is freed unless an edge pinned it.
+        if top.instance == instance && self.len != 0 && top.trace.is_none() {
             self.len -= 1;
             true
         } else {

@@ -733,20 +733,36 @@ fn past_the_stack_limit_one_notice_then_reports_without_stacks() {
     if !in_child() {
         let dir = fresh_dir("stk");
         let name = "past_the_stack_limit_one_notice_then_reports_without_stacks";
-        let text = assert_ok(&child_with(name, "warn", &dir, &[("LOCKDEP_MAX_STACKS", "4")]));
+        let out = child_with(name, "warn", &dir, &[("LOCKDEP_MAX_STACKS", "4")]);
+        let text = assert_ok(&out);
         let notices: Vec<&str> =
             text.lines().filter(|l| l.contains("kept stacks reached")).collect();
         assert_eq!(notices.len(), 1, "{text}");
+        // Chains with no edge keep no stack once released: 200 of them stay under a limit
+        // of 4; the limit is reached only by the nestings after them (edges pin stacks).
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let marker = stderr.find("stk: single chains done").expect("the child's marker");
+        let notice = stderr.find("kept stacks reached").unwrap();
+        assert!(marker < notice, "reached by chains that no edge needs:\n{stderr}");
         assert!(notices[0].contains("LOCKDEP_MAX_STACKS"), "{}", notices[0]);
         assert!(notices[0].contains("Config::max_stacks"), "{}", notices[0]);
         let _ = std::fs::remove_dir_all(&dir);
         return;
     }
+    let leak_key = |name: String| -> &'static LockClassKey {
+        Box::leak(Box::new(LockClassKey::new(Box::leak(name.into_boxed_str()))))
+    };
+    for i in 0..200u32 {
+        // New chains, each captures a stack, freed at the release: no edge needs it.
+        drop(Mutex::with_key((), leak_key(format!("stk::single{i}"))).lock());
+    }
+    eprintln!("stk: single chains done");
     for i in 0..20u32 {
-        // New chains, each captures a stack until the limit.
-        let key: &'static LockClassKey =
-            Box::leak(Box::new(LockClassKey::new(Box::leak(format!("stk::{i}").into_boxed_str()))));
-        drop(Mutex::with_key((), key).lock());
+        // New edges: each pins the stacks of both its acquisitions, until the limit.
+        let outer = Mutex::with_key((), leak_key(format!("stk::outer{i}")));
+        let inner = Mutex::with_key((), leak_key(format!("stk::inner{i}")));
+        let _o = outer.lock();
+        drop(inner.lock());
     }
     let a = Mutex::with_key((), &STK_A);
     let b = Mutex::with_key((), &STK_B);

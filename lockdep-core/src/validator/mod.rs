@@ -640,7 +640,11 @@ impl Validator {
     ) -> Vec<Report> {
         if let Some(i) = stack.find(instance) {
             let e = stack.remove(i);
-            if e.trace.is_some() && self.capture == Capture::Always {
+            // Only an entry pushed by the slow path (a new chain) has a stack: free it unless
+            // an edge pinned it while the lock was held, so kept stacks stay bounded by the
+            // edges (a new chain per acquisition, such as a fresh class each time, would
+            // otherwise keep one stack each until the limit).
+            if e.trace.is_some() {
                 self.lock_state().traces.release(e.trace);
             }
             return Vec::new();

@@ -21,22 +21,9 @@ mod traced {
     include!("program.rs");
 }
 
+#[path = "../common/compare.rs"]
+mod compare;
+
 fn main() {
-    // A first run of each (start-up costs: the first panic's backtrace, class registration),
-    // then the timed runs.
-    assert_eq!(plain::run(), traced::run());
-    let start = std::time::Instant::now();
-    let plain = plain::run();
-    let plain_time = start.elapsed();
-    let start = std::time::Instant::now();
-    let traced = traced::run();
-    let traced_time = start.elapsed();
-    for line in &traced {
-        println!("{line}");
-    }
-    assert_eq!(plain, traced, "the port behaves as the original");
-    let reports = lockdep_core::reports();
-    assert!(reports.is_empty(), "no report on correct code: {reports:?}");
-    println!("same output with parking_lot and lockdep_core::parking_lot; no report");
-    println!("wall time: plain {plain_time:.2?}, traced {traced_time:.2?} (second runs; noise on a loaded machine)");
+    compare::compare("parking_lot", "lockdep_core::parking_lot", plain::run, traced::run);
 }

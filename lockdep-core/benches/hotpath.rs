@@ -398,6 +398,22 @@ fn depth_case<V: Variant>(d: usize, rounds: usize) -> Stat {
     Stat::of(&samples)
 }
 
+/// Per-acquisition cost of the inner lock of a nest of two, seen before: two locks of one
+/// class (`same`: a same-class nesting, judged by instances) or of two classes (its twin).
+fn nesting_case<V: Variant>(same: bool, rounds: usize) -> Stat {
+    let outer = V::of_class(300);
+    let inner = V::of_class(if same { 300 } else { 301 });
+    let mut samples = Vec::new();
+    outer.hold(&mut || {
+        inner.lock_unlock(); // warm: the nesting is seen
+        let n = calibrate_to(target() / 3, 1_000, |n| time_loop(n, || inner.lock_unlock()));
+        for _ in 0..rounds {
+            samples.push(time_loop(n, || inner.lock_unlock()).as_nanos() as f64 / n as f64);
+        }
+    });
+    Stat::of(&samples)
+}
+
 fn hold_all<V: Variant>(locks: &[V], f: &mut dyn FnMut()) {
     match locks.split_first() {
         None => f(),
@@ -443,6 +459,16 @@ fn scaling_groups(rounds: usize) {
         let o = depth_case::<Ours>(d, rounds);
         let p = depth_case::<Pl>(d, rounds);
         println!("| {d} | {o} | {p} | {:.2} |", o.med / p.med);
+    }
+    println!();
+    println!("### Nest of two, inner lock + unlock (ns): one class (by instances) or two");
+    println!();
+    println!("| classes | ours min / med / max | parking_lot min / med / max | ours/parking_lot |");
+    println!("|---|---|---|---|");
+    for (same, what) in [(true, "one (same-class nesting)"), (false, "two")] {
+        let o = nesting_case::<Ours>(same, rounds);
+        let p = nesting_case::<Pl>(same, rounds);
+        println!("| {what} | {o} | {p} | {:.2} |", o.med / p.med);
     }
     println!();
     println!("### Threads on disjoint locks (ns per 4-nest per thread; throughput vs 1 thread)");
@@ -498,7 +524,8 @@ const COUNT_CLASSES: usize = 100_000;
 /// `--count CASE VARIANT N`: runs N iterations of one case of one variant after a warm-up,
 /// and nothing else (the process `--instructions` runs under callgrind). Cases: `one` (a lock
 /// and its unlock), `nest4` (4 locks of 4 classes), `same` (two locks of one class, nested in
-/// a fixed order: judged by instances), `classes` (a lock and unlock of each of 100,000 locks
+/// a fixed order: judged by instances), `pair` (its twin: two locks of two classes, nested
+/// the same way), `classes` (a lock and unlock of each of 100,000 locks
 /// of 100,000 classes in turn, N counting lock and unlock pairs).
 fn count_mode(case: &str, variant: &str, n: u64) {
     #[cfg(feature = "tokio")]
@@ -515,8 +542,8 @@ fn count_mode(case: &str, variant: &str, n: u64) {
         match case {
             "one" => (0..n).for_each(|_| set[0].lock_unlock()),
             "nest4" => (0..n).for_each(|_| V::nest4(&set)),
-            "same" => {
-                let (a, b) = (V::of_class(0), V::of_class(0));
+            "same" | "pair" => {
+                let (a, b) = (V::of_class(0), V::of_class(if case == "same" { 0 } else { 1 }));
                 a.hold(&mut || b.lock_unlock());
                 (0..n).for_each(|_| a.hold(&mut || b.lock_unlock()));
             }
@@ -531,7 +558,7 @@ fn count_mode(case: &str, variant: &str, n: u64) {
                     left = left.saturating_sub(COUNT_CLASSES as u64);
                 }
             }
-            _ => panic!("unknown case {case:?} (one | nest4 | same | classes)"),
+            _ => panic!("unknown case {case:?} (one | nest4 | same | pair | classes)"),
         }
     }
     match variant {
@@ -661,9 +688,9 @@ fn instructions() {
     println!();
     println!(
         "| variant | 1 lock + unlock | 4-nest | per lock + unlock in the 4-nest | same-class \
-         nest of 2 | 1 lock + unlock, 100k classes in turn |"
+         nest of 2 | two-class nest of 2 | 1 lock + unlock, 100k classes in turn |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     let variants = [Ours::NAME, "std", "parking_lot", "tracing-mutex"];
     for (i, v) in ["ours", "std", "parking_lot", "tracing-mutex"].iter().enumerate() {
         let per = |case: &str, n1: u64, n2: u64| -> Option<f64> {
@@ -677,12 +704,14 @@ fn instructions() {
         };
         let cell = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.1}"));
         let same = per("same", N1, N2);
+        let pair = per("pair", N1, N2);
         let classes = per("classes", C1, C2);
         println!(
-            "| {} | {one:.1} | {nest:.1} | {:.1} | {} | {} |",
+            "| {} | {one:.1} | {nest:.1} | {:.1} | {} | {} | {} |",
             variants[i],
             nest / 4.0,
             cell(same),
+            cell(pair),
             cell(classes)
         );
     }

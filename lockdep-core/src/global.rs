@@ -448,6 +448,31 @@ pub(crate) fn acquire_seen_fast(
     v.acquire_seen(s, instance, class, subclass, mode, trylock, SiteRef::Static(site))
 }
 
+/// The seen same-class nesting path, right after [`acquire_seen_fast`] missed the chain
+/// cache (such a chain is never in it): the same conditions (`v` from [`fast_allowed`], the
+/// thread armed and not busy), then this stack's nesting memo. No lock, no allocation, no
+/// backtrace.
+#[inline(always)]
+pub(crate) fn acquire_seen_nesting_fast(
+    v: &Validator,
+    instance: usize,
+    class: ClassId,
+    subclass: u32,
+    mode: Mode,
+    trylock: bool,
+    site: &'static std::panic::Location<'static>,
+) -> bool {
+    let Some(l) = local() else { return false };
+    // SAFETY: as in `acquire_seen`.
+    let l = unsafe { &*l };
+    if l.flags.get() != ARMED {
+        return false;
+    }
+    // SAFETY: as in `acquire_seen`.
+    let s = unsafe { &mut *l.stack.get() };
+    v.acquire_seen_nesting(s, instance, class, subclass, mode, trylock, SiteRef::Static(site))
+}
+
 /// The hot path of a release: the lock is the top of the held stack (LIFO release), recording
 /// off. Returns false when not handled here: the caller then takes [`release`].
 #[inline(always)]

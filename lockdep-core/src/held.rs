@@ -7,7 +7,7 @@
 
 use crate::class::ClassId;
 use crate::event_ctx::EventContext;
-use crate::vocab::{mix, Mode, SiteRef, TraceId};
+use crate::vocab::{Mode, SiteRef, TraceId};
 
 /// Held locks beyond this depth are reported (`max_lock_depth`) and not tracked.
 pub const MAX_DEPTH: usize = 48;
@@ -63,6 +63,15 @@ pub(crate) struct HeldStack {
 
 /// Slots of the same-class nesting memo (a power of two).
 const NESTING_MEMO: usize = 8;
+
+/// The odd multiplier of a nesting key's fold (not the chain key's, so the two differ).
+const NESTING_MUL: u64 = 0xbf58_476d_1ce4_e5b9;
+
+/// A nesting key's memo slot: its top bits, which its last multiply mixes best.
+#[inline(always)]
+fn nesting_slot(nkey: u64) -> usize {
+    (nkey >> (64 - NESTING_MEMO.trailing_zeros())) as usize
+}
 
 /// Chain key of `prev` extended by one acquisition. Never 0.
 ///
@@ -196,7 +205,8 @@ impl HeldStack {
         subclass: u32,
         instance: usize,
     ) -> Option<u64> {
-        let fold = |k: u64, i: usize| mix(k.rotate_left(23) ^ i as u64);
+        // One multiply per lock, as for chain keys (a bijection of `k ^ i` for each `k`).
+        let fold = |k: u64, i: usize| (k.rotate_left(23) ^ i as u64).wrapping_mul(NESTING_MUL);
         let mut k = key;
         let mut any = false;
         for h in self.entries() {
@@ -212,7 +222,7 @@ impl HeldStack {
     /// stack in the chain cache's current epoch `epoch`.
     #[inline]
     pub fn nesting_seen(&self, nkey: u64, epoch: u64) -> bool {
-        self.nesting_epoch == epoch && self.nesting[nkey as usize & (NESTING_MEMO - 1)] == nkey
+        self.nesting_epoch == epoch && self.nesting[nesting_slot(nkey)] == nkey
     }
 
     /// Notes that the validator learnt the nesting `nkey` in epoch `epoch` (read while it held
@@ -226,7 +236,7 @@ impl HeldStack {
             self.nesting = [0; NESTING_MEMO];
             self.nesting_epoch = epoch;
         }
-        self.nesting[nkey as usize & (NESTING_MEMO - 1)] = nkey;
+        self.nesting[nesting_slot(nkey)] = nkey;
     }
 
     /// Index of the most recent entry for `instance`.

@@ -234,7 +234,7 @@ pub(crate) fn acquire(
         if acquire_fast(class, instance, mode, subclass, trylock, site) {
             return Ok(true);
         }
-        acquire_cold(class, instance, mode, subclass, trylock, site)
+        acquire_miss(class, instance, mode, subclass, trylock, site)
     }
     #[cfg(feature = "off")]
     {
@@ -259,6 +259,46 @@ fn acquire_fast(
     let Some(v) = global::fast_allowed() else { return false };
     match class.class.cached() {
         Some(id) => global::acquire_seen_fast(v, instance, id, subclass, mode, trylock, site),
+        None => false,
+    }
+}
+
+/// The fast path's second half, for a chain-cache miss: a seen same-class nesting (a chain
+/// the cache never holds, judged by instances) is found in the held stack's nesting memo
+/// under the fast path's conditions; anything else goes on to [`acquire_cold`]. Out of line
+/// but small, so the lock entry points save nothing for it.
+#[cfg(not(feature = "off"))]
+#[inline(never)]
+fn acquire_miss(
+    class: &LockClass,
+    instance: usize,
+    mode: Mode,
+    subclass: u32,
+    trylock: bool,
+    site: Site,
+) -> Result<bool, Refused> {
+    if nesting_fast(class, instance, mode, subclass, trylock, site) {
+        return Ok(true);
+    }
+    acquire_cold(class, instance, mode, subclass, trylock, site)
+}
+
+/// The seen same-class nesting test of [`acquire_miss`] and [`lock_miss`].
+#[cfg(not(feature = "off"))]
+#[inline(always)]
+fn nesting_fast(
+    class: &LockClass,
+    instance: usize,
+    mode: Mode,
+    subclass: u32,
+    trylock: bool,
+    site: Site,
+) -> bool {
+    let Some(v) = global::fast_allowed() else { return false };
+    match class.class.cached() {
+        Some(id) => {
+            global::acquire_seen_nesting_fast(v, instance, id, subclass, mode, trylock, site)
+        }
         None => false,
     }
 }
@@ -314,13 +354,24 @@ pub(crate) fn lock(class: &LockClass, instance: usize, mode: Mode, subclass: u32
         if acquire_fast(class, instance, mode, subclass, false, site) {
             return true;
         }
-        lock_cold(class, instance, mode, subclass, site)
+        lock_miss(class, instance, mode, subclass, site)
     }
     #[cfg(feature = "off")]
     {
         let _ = (class, instance, mode, subclass);
         false
     }
+}
+
+/// [`acquire_miss`] for [`lock`].
+#[cfg(not(feature = "off"))]
+#[inline(never)]
+#[track_caller]
+fn lock_miss(class: &LockClass, instance: usize, mode: Mode, subclass: u32, site: Site) -> bool {
+    if nesting_fast(class, instance, mode, subclass, false, site) {
+        return true;
+    }
+    lock_cold(class, instance, mode, subclass, site)
 }
 
 /// [`lock`] past its fast path (out of line): [`acquire_cold`], and the panic of a refusal

@@ -237,7 +237,7 @@ impl Validator {
     /// this chain with these instances in the cache's current epoch, and returns true. No
     /// lock, no allocation, no backtrace; a scan of the held stack.
     #[expect(clippy::too_many_arguments, reason = "the report needs every part of the acquisition")]
-    #[inline(never)]
+    #[inline]
     pub(crate) fn acquire_seen_nesting(
         &self,
         stack: &mut HeldStack,

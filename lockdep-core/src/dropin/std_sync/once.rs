@@ -174,8 +174,7 @@ impl<T> OnceLock<T> {
 
     /// The value, consuming the cell.
     pub fn into_inner(self) -> Option<T> {
-        let OnceLock { inner, class } = self;
-        drop(class);
+        let OnceLock { inner, class: _ } = self;
         inner.into_inner()
     }
 

@@ -535,6 +535,9 @@ fn count_mode(case: &str, variant: &str, n: u64) {
     if case == "condvar" {
         return count_condvar(variant, n);
     }
+    if case == "annotated" {
+        return count_annotated(variant, n);
+    }
     fn run<V: Variant>(case: &str, n: u64) {
         let set = V::set();
         V::nest4(&set);
@@ -619,6 +622,38 @@ mod ping_pong_std {
 mod ping_pong_ours {
     use lockdep_core::std::sync::{Arc, Condvar, Mutex};
     include!("common/ping_pong.rs");
+}
+
+/// `--count annotated VARIANT N`: N acquire + release pairs of the raw annotation API
+/// (`LockMap`, ours only) under a held lock: `seen` (one map, the chain seen) or `fresh` (a
+/// new map of a keyed class each time, as a lock built per object: the class id comes from
+/// the key).
+fn count_annotated(variant: &str, n: u64) {
+    let outer = Ours::of_class(0);
+    let key = key_n(1);
+    let run = |fresh: bool| {
+        let map = lockdep_core::LockMap::with_key(key);
+        let once = |m: &lockdep_core::LockMap| {
+            m.acquire(lockdep_core::Mode::Write);
+            m.release();
+        };
+        outer.hold(&mut || {
+            once(&map);
+            for _ in 0..n {
+                if fresh {
+                    let m = black_box(lockdep_core::LockMap::with_key(key));
+                    once(&m);
+                } else {
+                    once(&map);
+                }
+            }
+        });
+    };
+    match variant {
+        "seen" => run(false),
+        "fresh" => run(true),
+        _ => panic!("unknown variant {variant:?} (seen | fresh)"),
+    }
 }
 
 /// `--count condvar VARIANT N`: N condvar round trips between two threads (a notify and a
@@ -714,6 +749,14 @@ fn instructions() {
             cell(pair),
             cell(classes)
         );
+    }
+    println!();
+    println!("| `LockMap` acquire + release under a held lock | instructions |");
+    println!("|---|---|");
+    for (v, what) in [("seen", "one map, chain seen"), ("fresh", "a new map of a keyed class")] {
+        if let (Some(a), Some(b)) = (callgrind("annotated", v, N1), callgrind("annotated", v, N2)) {
+            println!("| {what} | {:.1} |", (b as f64 - a as f64) / (N2 - N1) as f64);
+        }
     }
     println!();
     println!("| condvar round trip between two threads (2 notifies, 2 waits) | instructions |");

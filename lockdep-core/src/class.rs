@@ -221,10 +221,28 @@ impl ClassRef {
         }
     }
 
-    /// The class id if it was registered already (one atomic load).
-    #[inline]
+    /// The class id if it was registered already: one atomic load from the lock; for a
+    /// lock not acquired before whose key was (a new instance of a keyed class), the key's
+    /// id, then cached in the lock too.
+    #[inline(always)]
     pub fn cached(&self) -> Option<ClassId> {
-        self.cached.get()
+        match self.cached.get() {
+            Some(id) => Some(id),
+            None => self.cached_from_key(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn cached_from_key(&self) -> Option<ClassId> {
+        match self.source {
+            Source::Key(k) => {
+                let id = k.cached.get()?;
+                self.cached.set(id);
+                Some(id)
+            }
+            Source::Site(_) | Source::Type(_) => None,
+        }
     }
 
     /// The class id, registering the class with `register` on first use (the id is cached

@@ -425,7 +425,9 @@ fn acquire_slow(req: AcquireReq) -> Result<bool, Refused> {
 }
 
 /// An annotated acquisition of a home-made lock ([`LockMap`](crate::LockMap)), optionally
-/// nested under the held lock `nest`.
+/// nested under the held lock `nest`. A seen chain takes the lock types' fast path, inline;
+/// anything else one out-of-line call.
+#[inline(always)]
 #[track_caller]
 pub(crate) fn acquire_annotated(
     class: &LockClass,
@@ -438,25 +440,48 @@ pub(crate) fn acquire_annotated(
 ) {
     #[cfg(not(feature = "off"))]
     {
-        if !validating() {
+        if nest.is_none() && acquire_fast(class, instance, mode, subclass, trylock, site) {
             return;
         }
-        let req = AcquireReq {
-            instance,
-            class: class.id(),
-            subclass,
-            mode,
-            trylock,
-            site: SiteRef::Static(site),
-            nest_lock: nest,
-        };
-        if let Err(refused) = acquire_slow(req) {
-            refused.raise();
-        }
+        annotated_miss(class, instance, mode, subclass, trylock, nest, site);
     }
     #[cfg(feature = "off")]
     {
         let _ = (class, instance, mode, subclass, trylock, nest, site);
+    }
+}
+
+/// [`acquire_annotated`] past its fast path: a seen same-class nesting (not under a nest
+/// lock, which always goes the slow way), else the validator's slow path.
+#[cfg(not(feature = "off"))]
+#[inline(never)]
+#[track_caller]
+fn annotated_miss(
+    class: &LockClass,
+    instance: usize,
+    mode: Mode,
+    subclass: u32,
+    trylock: bool,
+    nest: Option<usize>,
+    site: Site,
+) {
+    if nest.is_none() && nesting_fast(class, instance, mode, subclass, trylock, site) {
+        return;
+    }
+    if !validating() {
+        return;
+    }
+    let req = AcquireReq {
+        instance,
+        class: class.id(),
+        subclass,
+        mode,
+        trylock,
+        site: SiteRef::Static(site),
+        nest_lock: nest,
+    };
+    if let Err(refused) = acquire_slow(req) {
+        refused.raise();
     }
 }
 
@@ -518,11 +543,14 @@ fn release_slow(class: &LockClass, instance: usize, site: SiteRef) {
 }
 
 /// An annotated release of a home-made lock.
+#[inline]
 #[track_caller]
 pub(crate) fn release_annotated(class: &LockClass, instance: usize, site: Site) {
     #[cfg(not(feature = "off"))]
     {
-        if validating() {
+        // The usual release of the top entry, as for the lock types; anything else (a release
+        // out of order, of a lock not held, while recording) goes the slow way.
+        if !global::release_top(instance) && validating() {
             release_slow(class, instance, SiteRef::Static(site));
         }
     }

@@ -53,6 +53,7 @@ impl LockMap {
         self.class.instance()
     }
 
+    #[inline]
     #[track_caller]
     fn note(
         &self,
@@ -67,12 +68,14 @@ impl LockMap {
     }
 
     /// Records a blocking acquisition in `mode` (call before waiting).
+    #[inline]
     #[track_caller]
     pub fn acquire(&self, mode: Mode) {
         self.note(mode, 0, false, None, Location::caller());
     }
 
     /// Records a blocking acquisition as subclass `subclass`.
+    #[inline]
     #[track_caller]
     pub fn acquire_nested(&self, mode: Mode, subclass: u32) {
         self.note(mode, subclass, false, None, Location::caller());
@@ -87,12 +90,14 @@ impl LockMap {
     }
 
     /// Records a successful trylock in `mode` (call only when the try succeeded).
+    #[inline]
     #[track_caller]
     pub fn try_acquire(&self, mode: Mode) {
         self.note(mode, 0, true, None, Location::caller());
     }
 
     /// Records the release.
+    #[inline]
     #[track_caller]
     pub fn release(&self) {
         hook::release_annotated(&self.class, self.instance(), Location::caller());

@@ -37,6 +37,11 @@ trait Variant: Send + Sync + Sized + 'static {
     fn set() -> [Self; 4];
     /// A lock of class number `i` (the same class for the same `i` on every call).
     fn of_class(i: usize) -> Self;
+    /// A lock built at one site for every call (a lock made per object): ours names its
+    /// class after that site.
+    fn at_site() -> Self {
+        Self::of_class(0)
+    }
     fn lock_unlock(&self);
     fn nest4(s: &[Self; 4]);
     /// Runs `f` while holding this lock.
@@ -74,6 +79,9 @@ impl Variant for Ours {
     }
     fn of_class(i: usize) -> Self {
         Ours(lockdep_core::Mutex::with_key(0, key_n(i)))
+    }
+    fn at_site() -> Self {
+        Ours(lockdep_core::Mutex::new(0))
     }
     #[inline(never)]
     fn lock_unlock(&self) {
@@ -525,7 +533,8 @@ const COUNT_CLASSES: usize = 100_000;
 /// and nothing else (the process `--instructions` runs under callgrind). Cases: `one` (a lock
 /// and its unlock), `nest4` (4 locks of 4 classes), `same` (two locks of one class, nested in
 /// a fixed order: judged by instances), `pair` (its twin: two locks of two classes, nested
-/// the same way), `classes` (a lock and unlock of each of 100,000 locks
+/// the same way), `fresh` (a new lock built at one site each time, under a held lock),
+/// `classes` (a lock and unlock of each of 100,000 locks
 /// of 100,000 classes in turn, N counting lock and unlock pairs).
 fn count_mode(case: &str, variant: &str, n: u64) {
     #[cfg(feature = "tokio")]
@@ -550,6 +559,14 @@ fn count_mode(case: &str, variant: &str, n: u64) {
                 a.hold(&mut || b.lock_unlock());
                 (0..n).for_each(|_| a.hold(&mut || b.lock_unlock()));
             }
+            "fresh" => {
+                // A new lock each time (built at one site), taken under a held one.
+                let outer = V::of_class(2);
+                outer.hold(&mut || {
+                    V::at_site().lock_unlock();
+                    (0..n).for_each(|_| black_box(V::at_site()).lock_unlock());
+                });
+            }
             "classes" => {
                 let locks: Vec<V> = (0..COUNT_CLASSES).map(|i| V::of_class(1_000 + i)).collect();
                 locks.iter().for_each(V::lock_unlock);
@@ -561,7 +578,7 @@ fn count_mode(case: &str, variant: &str, n: u64) {
                     left = left.saturating_sub(COUNT_CLASSES as u64);
                 }
             }
-            _ => panic!("unknown case {case:?} (one | nest4 | same | pair | classes)"),
+            _ => panic!("unknown case {case:?} (one | nest4 | same | pair | fresh | classes)"),
         }
     }
     match variant {
@@ -723,9 +740,10 @@ fn instructions() {
     println!();
     println!(
         "| variant | 1 lock + unlock | 4-nest | per lock + unlock in the 4-nest | same-class \
-         nest of 2 | two-class nest of 2 | 1 lock + unlock, 100k classes in turn |"
+         nest of 2 | two-class nest of 2 | a new lock each time, under a held one | 1 lock + \
+         unlock, 100k classes in turn |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     let variants = [Ours::NAME, "std", "parking_lot", "tracing-mutex"];
     for (i, v) in ["ours", "std", "parking_lot", "tracing-mutex"].iter().enumerate() {
         let per = |case: &str, n1: u64, n2: u64| -> Option<f64> {
@@ -740,13 +758,15 @@ fn instructions() {
         let cell = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.1}"));
         let same = per("same", N1, N2);
         let pair = per("pair", N1, N2);
+        let fresh = per("fresh", N1, N2);
         let classes = per("classes", C1, C2);
         println!(
-            "| {} | {one:.1} | {nest:.1} | {:.1} | {} | {} | {} |",
+            "| {} | {one:.1} | {nest:.1} | {:.1} | {} | {} | {} | {} |",
             variants[i],
             nest / 4.0,
             cell(same),
             cell(pair),
+            cell(fresh),
             cell(classes)
         );
     }

@@ -8,7 +8,7 @@
 //! lets locks built inside a generic helper have distinct classes.
 
 use std::panic::Location;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use crate::vocab::{Site, WaitKind};
 
@@ -179,26 +179,84 @@ enum Source {
     Type(fn() -> String),
 }
 
+/// A site class's id, memoised for every lock built at that site.
+struct SiteEntry {
+    loc: &'static Location<'static>,
+    id: ClassId,
+}
+
+/// Slots of [`SITE_MEMO`] (a power of two).
+const SITE_SLOTS: usize = 2048;
+
+/// The process-wide memo of site classes of lock types: a lock built at a site whose class
+/// was registered before (a lock made per object, in a constructor or a loop) takes its id
+/// from here, lock-free, instead of registering again (naming the site, taking the
+/// validator's lock). Direct-mapped by the location's address; a slot is filled once and
+/// never replaced, so at most `SITE_SLOTS` entries are ever allocated (a site whose slot is
+/// taken by another registers each new lock, as without the memo).
+static SITE_MEMO: [AtomicPtr<SiteEntry>; SITE_SLOTS] =
+    [const { AtomicPtr::new(std::ptr::null_mut()) }; SITE_SLOTS];
+
+fn site_slot(loc: &'static Location<'static>) -> &'static AtomicPtr<SiteEntry> {
+    let h = (loc as *const Location<'static> as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    &SITE_MEMO[(h >> (64 - SITE_SLOTS.trailing_zeros())) as usize]
+}
+
+/// The memoised id of the site class at `loc`, if any.
+fn site_memo_get(loc: &'static Location<'static>) -> Option<ClassId> {
+    let e = site_slot(loc).load(Ordering::Acquire);
+    // SAFETY: a non-null slot points to a leaked (never freed) entry, published with
+    // `Release` after it was written.
+    let e = unsafe { e.as_ref() }?;
+    std::ptr::eq(e.loc, loc).then_some(e.id)
+}
+
+/// Memoises `id` as the class of `loc` if `loc`'s slot is empty.
+fn site_memo_put(loc: &'static Location<'static>, id: ClassId) {
+    let slot = site_slot(loc);
+    if !slot.load(Ordering::Relaxed).is_null() {
+        return;
+    }
+    let e = Box::into_raw(Box::new(SiteEntry { loc, id }));
+    if slot.compare_exchange(std::ptr::null_mut(), e, Ordering::Release, Ordering::Relaxed).is_err()
+    {
+        // SAFETY: `e` came from `Box::into_raw` above and was not published.
+        drop(unsafe { Box::from_raw(e) });
+    }
+}
+
 /// How a lock instance names its class; resolves (once) to a [`ClassId`] of the global
 /// validator and caches the result, so the hot path is one atomic load.
 pub(crate) struct ClassRef {
     source: Source,
     wait: WaitKind,
+    /// A lock type's site class, shared through [`SITE_MEMO`] (not an event's, or a once's:
+    /// those are event nodes, which a lock built at the same site must not share).
+    memo: bool,
     cached: ClassIdCell,
 }
 
 impl ClassRef {
     #[track_caller]
     pub const fn at_caller(wait: WaitKind) -> ClassRef {
-        ClassRef { source: Source::Site(Location::caller()), wait, cached: ClassIdCell::empty() }
+        let source = Source::Site(Location::caller());
+        ClassRef { source, wait, memo: true, cached: ClassIdCell::empty() }
+    }
+
+    /// The class of an event (or a once) built at the caller's location: never memoised
+    /// with the lock classes of that site.
+    #[track_caller]
+    pub const fn event_at_caller(wait: WaitKind) -> ClassRef {
+        let source = Source::Site(Location::caller());
+        ClassRef { source, wait, memo: false, cached: ClassIdCell::empty() }
     }
 
     pub const fn keyed(key: &'static LockClassKey, wait: WaitKind) -> ClassRef {
-        ClassRef { source: Source::Key(key), wait, cached: ClassIdCell::empty() }
+        ClassRef { source: Source::Key(key), wait, memo: false, cached: ClassIdCell::empty() }
     }
 
     pub const fn of_type(name: fn() -> String, wait: WaitKind) -> ClassRef {
-        ClassRef { source: Source::Type(name), wait, cached: ClassIdCell::empty() }
+        ClassRef { source: Source::Type(name), wait, memo: false, cached: ClassIdCell::empty() }
     }
 
     pub fn desc(&self) -> ClassDesc {
@@ -222,27 +280,33 @@ impl ClassRef {
     }
 
     /// The class id if it was registered already: one atomic load from the lock; for a
-    /// lock not acquired before whose key was (a new instance of a keyed class), the key's
-    /// id, then cached in the lock too.
-    #[inline(always)]
+    /// lock not acquired before whose class was (a new instance of a keyed class, or of a
+    /// site class in [`SITE_MEMO`]), that id, then cached in the lock too.
+    #[inline]
     pub fn cached(&self) -> Option<ClassId> {
         match self.cached.get() {
             Some(id) => Some(id),
-            None => self.cached_from_key(),
+            None => self.cached_shared(),
         }
+    }
+
+    /// The id cached in this lock: one atomic load (the inline fast path; a miss goes on to
+    /// [`cached`](Self::cached) out of line).
+    #[inline(always)]
+    pub fn cached_here(&self) -> Option<ClassId> {
+        self.cached.get()
     }
 
     #[cold]
     #[inline(never)]
-    fn cached_from_key(&self) -> Option<ClassId> {
-        match self.source {
-            Source::Key(k) => {
-                let id = k.cached.get()?;
-                self.cached.set(id);
-                Some(id)
-            }
-            Source::Site(_) | Source::Type(_) => None,
-        }
+    fn cached_shared(&self) -> Option<ClassId> {
+        let id = match self.source {
+            Source::Key(k) => k.cached.get()?,
+            Source::Site(loc) if self.memo => site_memo_get(loc)?,
+            Source::Site(_) | Source::Type(_) => return None,
+        };
+        self.cached.set(id);
+        Some(id)
     }
 
     /// The class id, registering the class with `register` on first use (the id is cached
@@ -260,6 +324,14 @@ impl ClassRef {
     #[inline(never)]
     fn resolve_slow(&self, register: impl FnOnce(ClassDesc) -> ClassId) -> ClassId {
         let id = match self.source {
+            Source::Site(loc) if self.memo => match site_memo_get(loc) {
+                Some(id) => id,
+                None => {
+                    let id = register(self.desc());
+                    site_memo_put(loc, id);
+                    id
+                }
+            },
             Source::Site(_) | Source::Type(_) => register(self.desc()),
             Source::Key(k) => match k.cached.get() {
                 Some(id) => id,
@@ -276,5 +348,37 @@ impl ClassRef {
 
     pub fn name(&self) -> String {
         self.desc().name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lock class and an event class built at one caller location, as a `#[track_caller]`
+    /// constructor of a struct holding a mutex and a once does.
+    #[track_caller]
+    fn both() -> (ClassRef, ClassRef) {
+        (ClassRef::at_caller(WaitKind::Sleeping), ClassRef::event_at_caller(WaitKind::Sleeping))
+    }
+
+    #[test]
+    fn locks_built_at_a_registered_site_share_its_id_and_events_do_not() {
+        let make = || both();
+        let (lock, event) = make();
+        assert_eq!(lock.cached(), None, "nothing registered yet");
+        assert_eq!(lock.resolve(|_| ClassId(7)), ClassId(7));
+        assert_eq!(event.resolve(|_| ClassId(9)), ClassId(9));
+
+        // A new lock at the same site: its id from the memo, without registering.
+        let (lock2, event2) = make();
+        assert_eq!(lock2.cached_here(), None);
+        assert_eq!(lock2.cached(), Some(ClassId(7)));
+        assert_eq!(lock2.cached_here(), Some(ClassId(7)), "cached in the lock too");
+        // A lock built at another site (this line) does not.
+        assert_eq!(ClassRef::at_caller(WaitKind::Sleeping).cached(), None);
+        // A new event at the same site never takes the lock's id.
+        assert_eq!(event2.cached(), None);
+        assert_eq!(event2.resolve(|_| ClassId(9)), ClassId(9));
     }
 }

@@ -78,6 +78,21 @@ impl LockClass {
         }
     }
 
+    /// The class of an event-shaped lock (a once) built at the caller's location: an event
+    /// node, never shared with the lock classes of that site.
+    #[track_caller]
+    pub(crate) const fn event_at_caller(wait: WaitKind) -> LockClass {
+        #[cfg(not(feature = "off"))]
+        {
+            LockClass { class: ClassRef::event_at_caller(wait) }
+        }
+        #[cfg(feature = "off")]
+        {
+            let _ = wait;
+            LockClass {}
+        }
+    }
+
     /// The class named by `key`.
     pub(crate) const fn keyed(key: &'static LockClassKey, wait: WaitKind) -> LockClass {
         #[cfg(not(feature = "off"))]
@@ -257,7 +272,7 @@ fn acquire_fast(
     site: Site,
 ) -> bool {
     let Some(v) = global::fast_allowed() else { return false };
-    match class.class.cached() {
+    match class.class.cached_here() {
         Some(id) => global::acquire_seen_fast(v, instance, id, subclass, mode, trylock, site),
         None => false,
     }
@@ -283,7 +298,9 @@ fn acquire_miss(
     acquire_cold(class, instance, mode, subclass, trylock, site)
 }
 
-/// The seen same-class nesting test of [`acquire_miss`] and [`lock_miss`].
+/// The second half of the fast path ([`acquire_miss`], [`lock_miss`], the annotated miss):
+/// a lock whose own cell was empty takes its class id from its key or its site's memo and
+/// tries the seen-chain path again; then a seen same-class nesting.
 #[cfg(not(feature = "off"))]
 #[inline(always)]
 fn nesting_fast(
@@ -295,12 +312,10 @@ fn nesting_fast(
     site: Site,
 ) -> bool {
     let Some(v) = global::fast_allowed() else { return false };
-    match class.class.cached() {
-        Some(id) => {
-            global::acquire_seen_nesting_fast(v, instance, id, subclass, mode, trylock, site)
-        }
-        None => false,
-    }
+    let here = class.class.cached_here();
+    let Some(id) = here.or_else(|| class.class.cached()) else { return false };
+    (here.is_none() && global::acquire_seen_fast(v, instance, id, subclass, mode, trylock, site))
+        || global::acquire_seen_nesting_fast(v, instance, id, subclass, mode, trylock, site)
 }
 
 /// [`acquire`] past its fast path: every check made again, then the seen-chain path or the
@@ -892,7 +907,7 @@ impl EventClass {
     pub(crate) const fn at_caller() -> EventClass {
         #[cfg(not(feature = "off"))]
         {
-            EventClass { class: ClassRef::at_caller(WaitKind::Sleeping) }
+            EventClass { class: ClassRef::event_at_caller(WaitKind::Sleeping) }
         }
         #[cfg(feature = "off")]
         {
@@ -1035,7 +1050,7 @@ impl OnceClass {
     /// The class of a once built at the caller's location.
     #[track_caller]
     pub(crate) const fn at_caller() -> OnceClass {
-        OnceClass { lock: LockClass::at_caller(WaitKind::Sleeping) }
+        OnceClass { lock: LockClass::event_at_caller(WaitKind::Sleeping) }
     }
 
     /// The lock-shaped class, registered as an event node on first use.

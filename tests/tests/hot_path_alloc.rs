@@ -1,6 +1,8 @@
-//! The hot path allocates nothing: a chain already seen (distinct classes) and a same-class
-//! nesting already seen (judged by instances) are validated with no allocation, while a
-//! first sight does allocate (which shows that the counter sees the validator's work).
+//! The hot path allocates nothing: a chain already seen (distinct classes), a same-class
+//! nesting already seen (judged by instances) and the first acquisition of a new lock built
+//! at a site seen before (its class from the site memo, not registered again) are validated
+//! with no allocation, while a first sight does allocate (which shows that the counter sees
+//! the validator's work).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -76,5 +78,17 @@ fn seen_chains_and_seen_same_class_nestings_allocate_nothing() {
     let same_seen = allocations_in(|| (0..10_000).for_each(|_| same()));
     assert_eq!(distinct_seen, 0, "a seen chain of two classes allocated");
     assert_eq!(same_seen, 0, "a seen same-class nesting allocated");
+
+    // New locks, each built at one site (a lock per object), each taken once under `a`:
+    // the first one registers the site's class; the others take it from the site memo.
+    let fresh = |n: usize| {
+        let locks: Vec<Mutex<u32>> = (0..n).map(|_| Mutex::new(0)).collect();
+        let _ga = a.lock();
+        let counted = allocations_in(|| locks.iter().for_each(|l| drop(l.lock())));
+        drop(_ga);
+        counted
+    };
+    assert!(fresh(1) > 0, "the site's first lock registers its class");
+    assert_eq!(fresh(1_000), 0, "new locks at a seen site allocated");
     assert!(lockdep_core::reports().is_empty(), "{:?}", lockdep_core::reports());
 }

@@ -3,6 +3,14 @@
 //! Nodes are lock classes (a class with a non-zero subclass is a node of its own, as in the
 //! kernel). An edge A -> B records that B was acquired (blocking) while A was held, with the
 //! set of dependency types seen and the witness of its first sighting.
+//!
+//! Next to the edges the graph keeps its strongly connected components and a topological order
+//! of them (Pearce-Kelly on the condensation): a new edge `a -> b` whose components are
+//! ordered `a`'s before `b`'s cannot close a cycle, so the strong-path search is skipped. Cycles
+//! stay in the graph (weak ones, through recursive readers, are legal; a reported edge is learnt
+//! too unless the validator refuses it): an edge that closes one merges the components on it,
+//! and the shortcut keeps working for every edge between two components. The graph only grows (no class or edge is ever removed), so the components stay
+//! exactly the classes of mutual reachability.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -5,6 +5,7 @@
 //! cargo bench -p lockdep-core --bench hotpath                  # validation on
 //! cargo bench -p lockdep-core --bench hotpath --features off   # tracing compiled out
 //! cargo bench -p lockdep-core --bench hotpath -- --instructions  # + callgrind counts
+//! cargo bench -p lockdep-core --bench hotpath -- --first-sight-only  # new-edge validation
 //! cargo bench -p lockdep-core --bench hotpath --features tokio -- --instructions
 //! ```
 //!
@@ -27,7 +28,7 @@ use std::hint::black_box;
 use std::sync::{Arc, Barrier, Mutex as StdMutex};
 use std::time::{Duration, Instant};
 
-use lockdep_core::trace::{Event, Op, Replay};
+use lockdep_core::trace::{Event, Op, Replay, TraceMode};
 use lockdep_core::LockClassKey;
 
 /// A lock type under test: one case implementation per type.
@@ -914,7 +915,15 @@ fn ev(op: Op, lock: &str) -> Event {
 
 /// First sight of a new edge on a private validator (trace replay, no backtraces) whose graph
 /// is one random DAG: the search from the new edge's target visits most of the graph.
-fn first_sight_random_dag(samples: usize) -> ((f64, f64), (f64, f64), usize) {
+///
+/// With `weak_cycle`, the graph also has one legal cycle away from the timed edges: two more
+/// classes `w0 -(SR)-> w1 -(SR)-> w0` (read held, recursive read taken: no deadlock, not
+/// reported), below the DAG's last class. Returns (random edge, edge into the bottom, edges
+/// in the graph, reports).
+fn first_sight_random_dag(
+    samples: usize,
+    weak_cycle: bool,
+) -> ((f64, f64), (f64, f64), usize, usize) {
     let names: Vec<String> = (0..CLASSES).map(|i| format!("c{i}")).collect();
     let mut r = Replay::new();
     let mut rng = Rng(0xdead_beef_cafe_f00d);
@@ -939,6 +948,18 @@ fn first_sight_random_dag(samples: usize) -> ((f64, f64), (f64, f64), usize) {
         r.apply(&ev(Op::Release, &names[j]));
         r.apply(&ev(Op::Release, &names[i]));
     }
+    if weak_cycle {
+        let with = |op: Op, lock: &str, mode: TraceMode| Event { mode: Some(mode), ..ev(op, lock) };
+        let last = &names[CLASSES - 1];
+        for (a, b) in [("w0", "w1"), ("w1", "w0")] {
+            r.apply(&ev(Op::Acquire, last));
+            r.apply(&with(Op::Acquire, a, TraceMode::Read));
+            r.apply(&with(Op::Acquire, b, TraceMode::RecursiveRead));
+            r.apply(&ev(Op::Release, b));
+            r.apply(&ev(Op::Release, a));
+            r.apply(&ev(Op::Release, last));
+        }
+    }
     let mut sample = |lo: usize, mid: usize, hi: usize, samples: usize| {
         let mut ts = Vec::new();
         let mut reach = Vec::new();
@@ -961,8 +982,8 @@ fn first_sight_random_dag(samples: usize) -> ((f64, f64), (f64, f64), usize) {
     };
     let typical = sample(0, CLASSES / 2, CLASSES, samples);
     let worst = sample(0, 50, 100, samples / 4);
-    let edges = r.document("bench").graph.edges.len();
-    (typical, worst, edges)
+    let doc = r.document("bench");
+    (typical, worst, doc.graph.edges.len(), doc.reports.len())
 }
 
 /// Classes reachable from `from` (what a full search must visit when there is no cycle).
@@ -997,6 +1018,34 @@ fn memory(acquisitions: u64) -> (u64, u64, usize, usize, f64) {
     (before, rss_kib(), chains0, lockdep_core::validator().chains(), secs)
 }
 
+/// First-sight validation: the process-wide validator, then the private random DAG without
+/// and with a weak cycle.
+fn first_sight() {
+    let (fs, build) = first_sight_clustered(201);
+    println!(
+        "first sight, process-wide validator, 10,000 classes / 100,000 edges in 100 \
+         subsystems (built in {build:.1} s): median {:.1} us",
+        fs / 1000.0
+    );
+    let ((fr, reach), (wr, wreach), edges, _) = first_sight_random_dag(101, false);
+    println!(
+        "first sight, private validator (replay, no backtraces), one random DAG of \
+         10,000 classes / {edges} edges: random new edge (median {reach:.0} classes \
+         reachable from its target): median {:.1} us; worst case, new edge into the \
+         bottom of the DAG (median {wreach:.0} classes reachable): median {:.1} us",
+        fr / 1000.0,
+        wr / 1000.0
+    );
+    let ((fr, _), (wr, _), edges, reports) = first_sight_random_dag(101, true);
+    println!(
+        "first sight, the same DAG with one weak cycle (w0 -(SR)-> w1 -(SR)-> w0 below \
+         its last class; {edges} edges, {reports} reports): random new edge: median \
+         {:.1} us; worst case, new edge into the bottom of the DAG: median {:.1} us",
+        fr / 1000.0,
+        wr / 1000.0
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--count") {
@@ -1006,6 +1055,14 @@ fn main() {
     }
     if args.iter().any(|a| a == "--instructions-only") {
         instructions();
+        return;
+    }
+    if args.iter().any(|a| a == "--first-sight-only") {
+        let before = Machine::now();
+        before.print("before", None);
+        first_sight();
+        println!();
+        Machine::now().print("after", Some(&before));
         return;
     }
     let only = |name: &str| !args.iter().any(|a| *a == format!("--skip-{name}"));
@@ -1081,21 +1138,7 @@ fn main() {
     if cfg!(not(feature = "off")) {
         println!();
         if only("first-sight") {
-            let (fs, build) = first_sight_clustered(201);
-            println!(
-                "first sight, process-wide validator, 10,000 classes / 100,000 edges in 100 \
-                 subsystems (built in {build:.1} s): median {:.1} us",
-                fs / 1000.0
-            );
-            let ((fr, reach), (wr, wreach), edges) = first_sight_random_dag(101);
-            println!(
-                "first sight, private validator (replay, no backtraces), one random DAG of \
-                 10,000 classes / {edges} edges: random new edge (median {reach:.0} classes \
-                 reachable from its target): median {:.1} us; worst case, new edge into the \
-                 bottom of the DAG (median {wreach:.0} classes reachable): median {:.1} us",
-                fr / 1000.0,
-                wr / 1000.0
-            );
+            first_sight();
         }
         if only("memory") {
             let (b, a, c0, c1, secs) = memory(100_000_000);

@@ -9,8 +9,9 @@
 //! ordered `a`'s before `b`'s cannot close a cycle, so the strong-path search is skipped. Cycles
 //! stay in the graph (weak ones, through recursive readers, are legal; a reported edge is learnt
 //! too unless the validator refuses it): an edge that closes one merges the components on it,
-//! and the shortcut keeps working for every edge between two components. The graph only grows (no class or edge is ever removed), so the components stay
-//! exactly the classes of mutual reachability.
+//! and the shortcut keeps working for every edge between two components. The graph only
+//! grows (no class or edge is ever removed), so the components stay exactly the classes of
+//! mutual reachability.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1018,6 +1018,69 @@ fn memory(acquisitions: u64) -> (u64, u64, usize, usize, f64) {
     (before, rss_kib(), chains0, lockdep_core::validator().chains(), secs)
 }
 
+/// `--footprint N`: the validator's memory per class and per chain, in a process of its own
+/// (the parent passes `LOCKDEP_BACKTRACE` through). N locks of N classes are built first,
+/// then each is taken once alone (N new classes, N one-lock chains), then each under the
+/// previous one (N - 1 new two-lock chains and edges). Prints the VmRSS growth of each step
+/// per item, in bytes.
+fn footprint(n: usize) {
+    let locks: Vec<Ours> = (0..n).map(|i| Ours::of_class(1_000 + i)).collect();
+    let r0 = rss_kib();
+    locks.iter().for_each(Ours::lock_unlock);
+    let r1 = rss_kib();
+    for w in locks.windows(2) {
+        w[0].hold(&mut || w[1].lock_unlock());
+    }
+    let r2 = rss_kib();
+    // The seen-chain cost with these n classes in use: every lock in turn, 3 passes.
+    let t = Instant::now();
+    for _ in 0..3 {
+        locks.iter().for_each(Ours::lock_unlock);
+    }
+    let ns = t.elapsed().as_nanos() as f64 / (3 * n) as f64;
+    // parking_lot over as many locks, for the cache misses a plain lock pays too.
+    let plain: Vec<Pl> = (0..n).map(|_| Pl::of_class(0)).collect();
+    plain.iter().for_each(Pl::lock_unlock);
+    let t = Instant::now();
+    for _ in 0..3 {
+        plain.iter().for_each(Pl::lock_unlock);
+    }
+    let pl_ns = t.elapsed().as_nanos() as f64 / (3 * n) as f64;
+    let per = |a: u64, b: u64, k: usize| (b.saturating_sub(a) * 1024) as f64 / k as f64;
+    println!(
+        "footprint: {n} classes: {:.0} bytes per class (with its one-lock chain); {} two-lock \
+         chains: {:.0} bytes per chain (with its edge); chains in the cache: {}; seen-chain \
+         lock + unlock with every class in turn: {ns:.1} ns (parking_lot over as many locks: \
+         {pl_ns:.1} ns)",
+        per(r0, r1, n),
+        n - 1,
+        per(r1, r2, n - 1),
+        lockdep_core::validator().chains()
+    );
+}
+
+/// The footprint of `n` classes in a child process, with backtraces captured for new chains
+/// (the default) and without; the class and chain limits raised to fit.
+fn footprints(n: usize) {
+    let exe = std::env::current_exe().expect("the bench binary");
+    for (bt, what) in [("new", "stacks captured (default)"), ("off", "LOCKDEP_BACKTRACE=off")] {
+        let out = std::process::Command::new(&exe)
+            .args(["--footprint", &n.to_string()])
+            .env("LOCKDEP_BACKTRACE", bt)
+            .env("LOCKDEP_MAX_CLASSES", (2 * n).to_string())
+            .env("LOCKDEP_MAX_CHAINS", (4 * n).to_string())
+            .output()
+            .expect("the footprint child");
+        let text = String::from_utf8_lossy(&out.stdout);
+        match text.lines().find(|l| l.starts_with("footprint:")) {
+            Some(l) => println!("{what}: {l}"),
+            None => {
+                println!("{what}: footprint child failed: {}", String::from_utf8_lossy(&out.stderr))
+            }
+        }
+    }
+}
+
 /// First-sight validation: the process-wide validator, then the private random DAG without
 /// and with a weak cycle.
 fn first_sight() {
@@ -1048,6 +1111,10 @@ fn first_sight() {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--footprint") {
+        let n = args.get(i + 1).and_then(|v| v.parse().ok()).expect("--footprint N");
+        return footprint(n);
+    }
     if let Some(i) = args.iter().position(|a| a == "--count") {
         let n = args.get(i + 3).and_then(|v| v.parse().ok()).expect("--count CASE VARIANT N");
         count_mode(&args[i + 1], &args[i + 2], n);
@@ -1147,6 +1214,8 @@ fn main() {
                  ({:+} KiB), chains {c0} -> {c1}",
                 a as i64 - b as i64
             );
+            footprints(100_000);
+            footprints(1_000_000);
         }
     }
     println!();

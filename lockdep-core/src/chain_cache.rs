@@ -116,6 +116,26 @@ impl ChainCache {
         unsafe { &*t }.contains(key)
     }
 
+    /// [`contains`](Self::contains) with a memo of the caller's (a lock's last chain): the
+    /// memo holds a key found before, tagged with the table it was found in, so the same key
+    /// again is answered without probing (no cache miss on a large table). A table is never
+    /// freed or reused while the cache lives, and `clear` and growth publish a new one, so a
+    /// tag made before a `clear` never matches after it. Lock-free; never allocates.
+    #[inline(always)]
+    pub fn contains_memo(&self, key: u64, memo: &AtomicU64) -> bool {
+        let t = self.current.load(Ordering::Acquire);
+        let tag = key ^ t as u64;
+        if memo.load(Ordering::Relaxed) == tag {
+            return true;
+        }
+        // SAFETY: tables are never freed while the cache lives (see # Invariants).
+        let found = unsafe { &*t }.contains(key);
+        if found {
+            memo.store(tag, Ordering::Relaxed);
+        }
+        found
+    }
+
     /// Inserts `key` (non-zero). Callers must serialise inserts (single writer).
     pub fn insert(&self, key: u64) {
         debug_assert_ne!(key, 0);
@@ -205,6 +225,29 @@ mod tests {
     /// Distinct non-zero keys mixed in their top bits, as chain keys are.
     fn spread(k: u64) -> u64 {
         k.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1
+    }
+
+    #[test]
+    fn a_memo_answers_its_key_until_the_cache_is_cleared() {
+        let c = ChainCache::new();
+        let memo = AtomicU64::new(0);
+        let (k, other) = (spread(1), spread(2));
+        assert!(!c.contains_memo(k, &memo), "not inserted yet");
+        assert_eq!(memo.load(Ordering::Relaxed), 0, "a miss leaves the memo alone");
+        c.insert(k);
+        assert!(c.contains_memo(k, &memo));
+        let tag = memo.load(Ordering::Relaxed);
+        assert_ne!(tag, 0, "a hit is memoised");
+        // Answered from the memo: no probe needed, and another key is not.
+        assert!(c.contains_memo(k, &memo));
+        assert!(!c.contains_memo(other, &memo));
+        assert_eq!(memo.load(Ordering::Relaxed), tag);
+        // After a clear the memo's tag names the old table: the key is probed, and is gone.
+        c.clear();
+        assert!(!c.contains_memo(k, &memo));
+        c.insert(k);
+        assert!(c.contains_memo(k, &memo));
+        assert_ne!(memo.load(Ordering::Relaxed), tag, "re-tagged with the new table");
     }
 
     #[test]

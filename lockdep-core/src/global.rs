@@ -419,15 +419,17 @@ pub(crate) fn acquire_seen(
     let s = unsafe { &mut *l.stack.get() };
     let site = SiteRef::Static(site);
     (s.len() != 0 || l.armed())
-        && (v.acquire_seen(s, instance, class, subclass, mode, trylock, site)
+        && (v.acquire_seen(s, None, instance, class, subclass, mode, trylock, site)
             || v.acquire_seen_nesting(s, instance, class, subclass, mode, trylock, site))
 }
 
 /// [`acquire_seen`] when [`fast_allowed`] gave the validator `v`: nothing forces the slow
 /// path, so that is not checked again.
 #[inline(always)]
+#[expect(clippy::too_many_arguments, reason = "scalars, so nothing is spilled and re-read")]
 pub(crate) fn acquire_seen_fast(
     v: &Validator,
+    last: &std::sync::atomic::AtomicU64,
     instance: usize,
     class: ClassId,
     subclass: u32,
@@ -445,7 +447,7 @@ pub(crate) fn acquire_seen_fast(
     }
     // SAFETY: as in `acquire_seen`.
     let s = unsafe { &mut *l.stack.get() };
-    v.acquire_seen(s, instance, class, subclass, mode, trylock, SiteRef::Static(site))
+    v.acquire_seen(s, Some(last), instance, class, subclass, mode, trylock, SiteRef::Static(site))
 }
 
 /// The seen same-class nesting path, right after [`acquire_seen_fast`] missed the chain

@@ -61,6 +61,11 @@ pub(crate) type Site = &'static Location<'static>;
 pub(crate) struct LockClass {
     #[cfg(not(feature = "off"))]
     class: ClassRef,
+    /// The chain key of this lock's last acquisition found in the chain cache, tagged with
+    /// the cache's table (`ChainCache::contains_memo`): the same chain again skips the
+    /// probe, and with it a cache miss on a large table.
+    #[cfg(not(feature = "off"))]
+    last: std::sync::atomic::AtomicU64,
 }
 
 impl LockClass {
@@ -69,7 +74,10 @@ impl LockClass {
     pub(crate) const fn at_caller(wait: WaitKind) -> LockClass {
         #[cfg(not(feature = "off"))]
         {
-            LockClass { class: ClassRef::at_caller(wait) }
+            LockClass {
+                class: ClassRef::at_caller(wait),
+                last: std::sync::atomic::AtomicU64::new(0),
+            }
         }
         #[cfg(feature = "off")]
         {
@@ -84,7 +92,10 @@ impl LockClass {
     pub(crate) const fn event_at_caller(wait: WaitKind) -> LockClass {
         #[cfg(not(feature = "off"))]
         {
-            LockClass { class: ClassRef::event_at_caller(wait) }
+            LockClass {
+                class: ClassRef::event_at_caller(wait),
+                last: std::sync::atomic::AtomicU64::new(0),
+            }
         }
         #[cfg(feature = "off")]
         {
@@ -97,7 +108,10 @@ impl LockClass {
     pub(crate) const fn keyed(key: &'static LockClassKey, wait: WaitKind) -> LockClass {
         #[cfg(not(feature = "off"))]
         {
-            LockClass { class: ClassRef::keyed(key, wait) }
+            LockClass {
+                class: ClassRef::keyed(key, wait),
+                last: std::sync::atomic::AtomicU64::new(0),
+            }
         }
         #[cfg(feature = "off")]
         {
@@ -111,7 +125,10 @@ impl LockClass {
     pub(crate) const fn of_type(name: fn() -> String, wait: WaitKind) -> LockClass {
         #[cfg(not(feature = "off"))]
         {
-            LockClass { class: ClassRef::of_type(name, wait) }
+            LockClass {
+                class: ClassRef::of_type(name, wait),
+                last: std::sync::atomic::AtomicU64::new(0),
+            }
         }
         #[cfg(feature = "off")]
         {
@@ -273,7 +290,9 @@ fn acquire_fast(
 ) -> bool {
     let Some(v) = global::fast_allowed() else { return false };
     match class.class.cached_here() {
-        Some(id) => global::acquire_seen_fast(v, instance, id, subclass, mode, trylock, site),
+        Some(id) => {
+            global::acquire_seen_fast(v, &class.last, instance, id, subclass, mode, trylock, site)
+        }
         None => false,
     }
 }
@@ -314,7 +333,9 @@ fn nesting_fast(
     let Some(v) = global::fast_allowed() else { return false };
     let here = class.class.cached_here();
     let Some(id) = here.or_else(|| class.class.cached()) else { return false };
-    (here.is_none() && global::acquire_seen_fast(v, instance, id, subclass, mode, trylock, site))
+    let last = &class.last;
+    (here.is_none()
+        && global::acquire_seen_fast(v, last, instance, id, subclass, mode, trylock, site))
         || global::acquire_seen_nesting_fast(v, instance, id, subclass, mode, trylock, site)
 }
 

@@ -181,6 +181,7 @@ impl Validator {
             && self.capture != Capture::Always
             && (self.acquire_seen(
                 stack,
+                None,
                 req.instance,
                 req.class,
                 req.subclass,
@@ -203,12 +204,14 @@ impl Validator {
     }
 
     /// Fast path: pushes the acquisition if its chain was seen before and returns true. One
-    /// hash, one lock-free probe, one push: no lock, no allocation, no shared write.
+    /// hash, one lock-free probe (none when the lock's `last` memo holds this chain), one
+    /// push: no lock, no allocation, no shared write but the lock's own memo.
     #[expect(clippy::too_many_arguments, reason = "the report needs every part of the acquisition")]
     #[inline(always)]
     pub(crate) fn acquire_seen(
         &self,
         stack: &mut HeldStack,
+        last: Option<&std::sync::atomic::AtomicU64>,
         instance: usize,
         class: ClassId,
         subclass: u32,
@@ -217,19 +220,22 @@ impl Validator {
         site: SiteRef,
     ) -> bool {
         let key = chain_key(stack.top_key(), class, subclass, mode, trylock, false);
+        let seen = match last {
+            Some(last) => self.cache.contains_memo(key, last),
+            None => self.cache.contains(key),
+        };
         // A full stack fails the push: the slow path reports it.
-        self.cache.contains(key)
-            && stack.try_push(HeldLock {
-                instance,
-                class,
-                subclass,
-                mode,
-                trylock,
-                nested: false,
-                site,
-                trace: None,
-                chain_key: key,
-            })
+        seen && stack.try_push(HeldLock {
+            instance,
+            class,
+            subclass,
+            mode,
+            trylock,
+            nested: false,
+            site,
+            trace: None,
+            chain_key: key,
+        })
     }
 
     /// The fast path of a same-class nesting judged by instances (a chain the cache never

@@ -29,6 +29,32 @@ pub(crate) struct HeldLock {
     pub chain_key: u64,
 }
 
+impl HeldLock {
+    /// The entry of a seen acquisition (the fast paths): not nested, no stack kept.
+    #[inline(always)]
+    pub fn seen(
+        instance: usize,
+        class: ClassId,
+        subclass: u32,
+        mode: Mode,
+        trylock: bool,
+        site: SiteRef,
+        chain_key: u64,
+    ) -> HeldLock {
+        HeldLock {
+            instance,
+            class,
+            subclass,
+            mode,
+            trylock,
+            nested: false,
+            site,
+            trace: None,
+            chain_key,
+        }
+    }
+}
+
 const EMPTY: HeldLock = HeldLock {
     instance: 0,
     class: ClassId(0),

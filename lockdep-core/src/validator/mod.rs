@@ -225,17 +225,7 @@ impl Validator {
             None => self.cache.contains(key),
         };
         // A full stack fails the push: the slow path reports it.
-        seen && stack.try_push(HeldLock {
-            instance,
-            class,
-            subclass,
-            mode,
-            trylock,
-            nested: false,
-            site,
-            trace: None,
-            chain_key: key,
-        })
+        seen && stack.try_push(HeldLock::seen(instance, class, subclass, mode, trylock, site, key))
     }
 
     /// The fast path of a same-class nesting judged by instances (a chain the cache never
@@ -260,17 +250,9 @@ impl Validator {
         let key = chain_key(stack.top_key(), class, subclass, mode, trylock, false);
         let epoch = self.cache.epoch();
         match stack.nesting_key(key, class, subclass, instance) {
-            Some(nkey) if stack.nesting_seen(nkey, epoch) => stack.try_push(HeldLock {
-                instance,
-                class,
-                subclass,
-                mode,
-                trylock,
-                nested: false,
-                site,
-                trace: None,
-                chain_key: key,
-            }),
+            Some(nkey) if stack.nesting_seen(nkey, epoch) => {
+                stack.try_push(HeldLock::seen(instance, class, subclass, mode, trylock, site, key))
+            }
             _ => false,
         }
     }

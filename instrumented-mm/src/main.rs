@@ -8,8 +8,8 @@ use instrumented_mm::torture::{self, Options};
 use instrumented_mm::Bug;
 use lockdep_core::OnReport;
 
-const USAGE: &str = "usage: instrumented-mm torture [--threads N] [--seconds S] [--bug NAME] \
-[--seed X] [--mms N] [--report-dir DIR] [--quiet]\n       instrumented-mm --list-bugs";
+const USAGE: &str = "usage: instrumented-mm torture [--threads N] [--seconds S] [--ops N] \
+[--bug NAME] [--seed X] [--mms N] [--report-dir DIR] [--quiet]\n       instrumented-mm --list-bugs";
 
 /// Most worker threads `--threads` accepts.
 const MAX_THREADS: usize = 1024;
@@ -46,17 +46,29 @@ fn parse(args: &[String]) -> Result<(Options, Option<String>), String> {
         None => return Err("missing command".into()),
     }
     let mut report_dir = None;
+    let mut seconds_given = false;
     while let Some(a) = it.next() {
         let mut val = || it.next().cloned().ok_or_else(|| format!("{a} needs a value"));
         match a.as_str() {
             "--threads" => o.threads = count(a, &val()?, MAX_THREADS)?,
-            "--seconds" => o.duration = seconds(&val()?)?,
+            "--seconds" => {
+                o.duration = seconds(&val()?)?;
+                seconds_given = true;
+            }
             "--bug" => o.bug = Some(val()?.parse::<Bug>()?),
             "--seed" => {
                 let v = val()?;
                 o.seed = v.parse().map_err(|_| format!("--seed takes a whole number, not {v:?}"))?
             }
             "--mms" => o.mms = count(a, &val()?, MAX_MMS)?,
+            "--ops" => {
+                let n = count(a, &val()?, usize::MAX)?;
+                o.ops = Some(n as u64);
+                if !seconds_given {
+                    // Fixed work: the run time is only a limit then.
+                    o.duration = Duration::from_secs(3600);
+                }
+            }
             "--report-dir" => {
                 let dir = val()?;
                 if dir.is_empty() {
@@ -112,10 +124,13 @@ fn main() -> ExitCode {
         opts.stop_on_report = true;
     }
     let mode = lockdep_core::on_report();
+    let work = match opts.ops {
+        Some(n) => format!("{n} attempts per thread (at most {:.1}s)", opts.duration.as_secs_f64()),
+        None => format!("{:.1}s", opts.duration.as_secs_f64()),
+    };
     eprintln!(
-        "torture: {} threads, {:.1}s, {} address spaces, bug {}, validation {:?}",
+        "torture: {} threads, {work}, {} address spaces, bug {}, validation {:?}",
         opts.threads,
-        opts.duration.as_secs_f64(),
         opts.mms,
         opts.bug.map_or("none".to_string(), |b| b.to_string()),
         mode

@@ -33,6 +33,10 @@ pub struct Options {
     pub progress: bool,
     /// Stop as soon as the validator reported something.
     pub stop_on_report: bool,
+    /// Fixed work instead of a run time: each worker makes this many attempts at an
+    /// operation, then stops (`duration` is then only a limit), so two builds can be timed on
+    /// the same work.
+    pub ops: Option<u64>,
 }
 
 impl Default for Options {
@@ -45,6 +49,7 @@ impl Default for Options {
             mms: 4,
             progress: false,
             stop_on_report: false,
+            ops: None,
         }
     }
 }
@@ -274,11 +279,15 @@ pub fn run(opts: &Options) -> Summary {
             (world.clone(), stop.clone(), counts.clone(), panics.clone(), tx.clone());
         let seed = opts.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(t as u64 * 7919 + 1);
         let bias = bias(opts.bug);
+        let attempts = opts.ops.unwrap_or(u64::MAX);
         std::thread::Builder::new()
             .name(format!("torture-{t}"))
             .spawn(move || {
                 let mut rng = Rng(seed | 1);
-                while !stop.load(Ordering::Relaxed) {
+                for _ in 0..attempts {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
                     match catch_unwind(AssertUnwindSafe(|| one_op(&world, &mut rng, bias))) {
                         Ok(Some(name)) => {
                             let i = OPS.iter().position(|o| *o == name).expect("listed");
@@ -303,8 +312,16 @@ pub fn run(opts: &Options) -> Summary {
     drop(tx);
     let deadline = start + opts.duration;
     let mut last = Instant::now();
+    let mut done = 0;
     while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(20));
+        // With fixed work, the run ends when every worker has made its attempts.
+        if rx.recv_timeout(Duration::from_millis(20)).is_ok() {
+            done += 1;
+            if done == opts.threads.max(1) {
+                break;
+            }
+            continue;
+        }
         if opts.stop_on_report && !lockdep_core::reports().is_empty() {
             break;
         }
@@ -319,7 +336,6 @@ pub fn run(opts: &Options) -> Summary {
         }
     }
     stop.store(true, Ordering::Relaxed);
-    let mut done = 0;
     let grace = Instant::now() + Duration::from_secs(10);
     while done < opts.threads.max(1) {
         let left = grace.saturating_duration_since(Instant::now());

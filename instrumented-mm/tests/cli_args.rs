@@ -62,6 +62,9 @@ fn zero_or_bad_counts_are_rejected() {
     for v in ["0", "-1", "many", "1.5", "100000000"] {
         assert_bad(&["torture", "--threads", v], "--threads");
         assert_bad(&["torture", "--mms", v], "--mms");
+        if v != "100000000" {
+            assert_bad(&["torture", "--ops", v], "--ops");
+        }
     }
     assert_bad(&["torture", "--seed", "-3"], "--seed");
 }
@@ -71,7 +74,7 @@ fn unknown_flags_missing_values_and_commands_are_rejected() {
     assert_bad(&["torture", "--thread", "4"], "--thread");
     assert_bad(&["torture", "--bogus"], "--bogus");
     assert_bad(&["torture", "--bug", "no-such-bug"], "no-such-bug");
-    for flag in ["--threads", "--seconds", "--mms", "--seed", "--bug", "--report-dir"] {
+    for flag in ["--threads", "--seconds", "--ops", "--mms", "--seed", "--bug", "--report-dir"] {
         assert_bad(&["torture", flag], &format!("{flag} needs a value"));
     }
     assert_bad(&["torture", "--report-dir", ""], "--report-dir");
@@ -88,4 +91,28 @@ fn good_arguments_still_run() {
     assert!(o.stderr.contains("torture: 1 threads, 0.2s, 1 address spaces"), "{}", o.stderr);
     let o = run(&["torture", "--seconds", "0", "--threads", "2", "--quiet"]);
     assert_eq!(o.code, Some(0), "{}\n{}", o.stdout, o.stderr);
+}
+
+#[test]
+fn fixed_work_runs_every_attempt_then_stops() {
+    // Two workers, 2,000 attempts each: the run ends when both are done (well before the
+    // default limit), and reports the operations made (an attempt may find nothing to do).
+    let o = run(&["torture", "--ops", "2000", "--threads", "2", "--seed", "7", "--quiet"]);
+    assert_eq!(o.code, Some(0), "{}\n{}", o.stdout, o.stderr);
+    assert!(o.stderr.contains("2000 attempts per thread"), "{}", o.stderr);
+    let ops: u64 = o
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("operations ("))
+        .and_then(|l| l.split(", ").nth(1))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse::<f64>().ok())
+        .map(|r| r as u64)
+        .expect("an operations line");
+    assert!(ops > 0, "{}", o.stdout);
+    // With a run time given too, the time still limits the run.
+    let o =
+        run(&["torture", "--ops", "1000000000", "--seconds", "0.3", "--threads", "1", "--quiet"]);
+    assert_eq!(o.code, Some(0), "{}\n{}", o.stdout, o.stderr);
+    assert!(o.stderr.contains("at most 0.3s"), "{}", o.stderr);
 }

@@ -437,16 +437,9 @@ pub(crate) fn acquire_seen_fast(
     trylock: bool,
     site: &'static std::panic::Location<'static>,
 ) -> bool {
-    let Some(l) = local() else { return false };
-    // SAFETY: as in `acquire_seen`.
-    let l = unsafe { &*l };
-    // Not busy and armed, in one compare. (A thread not armed yet, holding locks only
-    // through a task's swapped-in stack, takes the slow path, which is correct, only slower.)
-    if l.flags.get() != ARMED {
-        return false;
-    }
-    // SAFETY: as in `acquire_seen`.
-    let s = unsafe { &mut *l.stack.get() };
+    let Some(s) = armed_stack() else { return false };
+    // SAFETY: see `armed_stack`; the reference ends with this call.
+    let s = unsafe { &mut *s };
     v.acquire_seen(s, Some(last), instance, class, subclass, mode, trylock, SiteRef::Static(site))
 }
 
@@ -464,15 +457,23 @@ pub(crate) fn acquire_seen_nesting_fast(
     trylock: bool,
     site: &'static std::panic::Location<'static>,
 ) -> bool {
-    let Some(l) = local() else { return false };
-    // SAFETY: as in `acquire_seen`.
-    let l = unsafe { &*l };
-    if l.flags.get() != ARMED {
-        return false;
-    }
-    // SAFETY: as in `acquire_seen`.
-    let s = unsafe { &mut *l.stack.get() };
+    let Some(s) = armed_stack() else { return false };
+    // SAFETY: see `armed_stack`; the reference ends with this call.
+    let s = unsafe { &mut *s };
     v.acquire_seen_nesting(s, instance, class, subclass, mode, trylock, SiteRef::Static(site))
+}
+
+/// This thread's held stack, for a seen-chain fast path, if the thread is armed and not
+/// busy. The caller may make one `&mut` of it for a call that cannot reach this thread-local
+/// again: `BUSY` is clear, so no other reference to the stack is live (see `Local`).
+#[inline(always)]
+fn armed_stack() -> Option<*mut HeldStack> {
+    let l = local()?;
+    // SAFETY: as in `acquire_seen`: this thread's `LOCAL`, valid for this call.
+    let l = unsafe { &*l };
+    // Not busy and armed, in one compare. (A thread not armed yet, holding locks only
+    // through a task's swapped-in stack, takes the slow path, which is correct, only slower.)
+    (l.flags.get() == ARMED).then(|| l.stack.get())
 }
 
 /// The hot path of a release: the lock is the top of the held stack (LIFO release), recording

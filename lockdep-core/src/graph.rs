@@ -287,39 +287,9 @@ impl Graph {
         }
         let mut s = std::mem::take(&mut self.order);
         let generation = s.begin(self.nodes.len());
-        // Forward from y's component, within ord <= ub.
-        s.forward.clear();
-        s.stack.clear();
-        s.stack.push(cy);
-        s.fwd[cy as usize] = generation;
-        while let Some(c) = s.stack.pop() {
-            s.forward.push(c);
-            for &m in self.members(c) {
-                for &e in &self.out[m as usize] {
-                    let w = self.comp[self.edges[e as usize].to.0 as usize];
-                    if s.fwd[w as usize] != generation && self.ord[w as usize] <= ub {
-                        s.fwd[w as usize] = generation;
-                        s.stack.push(w);
-                    }
-                }
-            }
-        }
-        // Backward from x's component, within ord >= lb.
-        s.backward.clear();
-        s.stack.push(cx);
-        s.bwd[cx as usize] = generation;
-        while let Some(c) = s.stack.pop() {
-            s.backward.push(c);
-            for &m in self.members(c) {
-                for &e in &self.inn[m as usize] {
-                    let w = self.comp[self.edges[e as usize].from.0 as usize];
-                    if s.bwd[w as usize] != generation && self.ord[w as usize] >= lb {
-                        s.bwd[w as usize] = generation;
-                        s.stack.push(w);
-                    }
-                }
-            }
-        }
+        // Forward from y's component, within ord <= ub; backward from x's, within ord >= lb.
+        self.reach(&mut s, cy, true, ub);
+        self.reach(&mut s, cx, false, lb);
         // The components on a path y ->* x (none unless x was reached) leave both lists.
         s.merged.clear();
         if s.fwd[cx as usize] == generation {
@@ -350,6 +320,39 @@ impl Graph {
             self.merge(&s.merged, slot);
         }
         self.order = s;
+    }
+
+    /// Pearce-Kelly's bounded search of [`keep_order`](Self::keep_order): the components
+    /// reached from component `start` along the edges (`forward`) or against them, keeping to
+    /// those ordered at most `bound` (forward) or at least `bound` (backward); marked with the
+    /// scratch's generation and listed in its `forward` or `backward` list.
+    fn reach(&self, s: &mut OrderScratch, start: u32, forward: bool, bound: u32) {
+        let OrderScratch { fwd, bwd, generation, stack, forward: fl, backward: bl, .. } = s;
+        let (marks, found, adj) = match forward {
+            true => (fwd, fl, &self.out),
+            false => (bwd, bl, &self.inn),
+        };
+        found.clear();
+        stack.clear();
+        stack.push(start);
+        marks[start as usize] = *generation;
+        while let Some(c) = stack.pop() {
+            found.push(c);
+            for &m in self.members(c) {
+                for &e in &adj[m as usize] {
+                    let edge = &self.edges[e as usize];
+                    let w = self.comp[if forward { edge.to } else { edge.from }.0 as usize];
+                    let within = match forward {
+                        true => self.ord[w as usize] <= bound,
+                        false => self.ord[w as usize] >= bound,
+                    };
+                    if marks[w as usize] != *generation && within {
+                        marks[w as usize] = *generation;
+                        stack.push(w);
+                    }
+                }
+            }
+        }
     }
 
     /// Makes components `comps` one, at order value `slot`: the largest one absorbs the others.

@@ -69,15 +69,18 @@ pub(crate) struct LockClass {
 }
 
 impl LockClass {
+    /// A lock's class `class`, with no last chain yet.
+    #[cfg(not(feature = "off"))]
+    const fn of(class: ClassRef) -> LockClass {
+        LockClass { class, last: std::sync::atomic::AtomicU64::new(0) }
+    }
+
     /// The class of a lock built at the caller's location.
     #[track_caller]
     pub(crate) const fn at_caller(wait: WaitKind) -> LockClass {
         #[cfg(not(feature = "off"))]
         {
-            LockClass {
-                class: ClassRef::at_caller(wait),
-                last: std::sync::atomic::AtomicU64::new(0),
-            }
+            LockClass::of(ClassRef::at_caller(wait))
         }
         #[cfg(feature = "off")]
         {
@@ -92,10 +95,7 @@ impl LockClass {
     pub(crate) const fn event_at_caller(wait: WaitKind) -> LockClass {
         #[cfg(not(feature = "off"))]
         {
-            LockClass {
-                class: ClassRef::event_at_caller(wait),
-                last: std::sync::atomic::AtomicU64::new(0),
-            }
+            LockClass::of(ClassRef::event_at_caller(wait))
         }
         #[cfg(feature = "off")]
         {
@@ -108,10 +108,7 @@ impl LockClass {
     pub(crate) const fn keyed(key: &'static LockClassKey, wait: WaitKind) -> LockClass {
         #[cfg(not(feature = "off"))]
         {
-            LockClass {
-                class: ClassRef::keyed(key, wait),
-                last: std::sync::atomic::AtomicU64::new(0),
-            }
+            LockClass::of(ClassRef::keyed(key, wait))
         }
         #[cfg(feature = "off")]
         {
@@ -125,10 +122,7 @@ impl LockClass {
     pub(crate) const fn of_type(name: fn() -> String, wait: WaitKind) -> LockClass {
         #[cfg(not(feature = "off"))]
         {
-            LockClass {
-                class: ClassRef::of_type(name, wait),
-                last: std::sync::atomic::AtomicU64::new(0),
-            }
+            LockClass::of(ClassRef::of_type(name, wait))
         }
         #[cfg(feature = "off")]
         {
@@ -311,7 +305,7 @@ fn acquire_miss(
     trylock: bool,
     site: Site,
 ) -> Result<bool, Refused> {
-    if nesting_fast(class, instance, mode, subclass, trylock, site) {
+    if miss_fast(class, instance, mode, subclass, trylock, site) {
         return Ok(true);
     }
     acquire_cold(class, instance, mode, subclass, trylock, site)
@@ -322,7 +316,7 @@ fn acquire_miss(
 /// tries the seen-chain path again; then a seen same-class nesting.
 #[cfg(not(feature = "off"))]
 #[inline(always)]
-fn nesting_fast(
+fn miss_fast(
     class: &LockClass,
     instance: usize,
     mode: Mode,
@@ -404,7 +398,7 @@ pub(crate) fn lock(class: &LockClass, instance: usize, mode: Mode, subclass: u32
 #[inline(never)]
 #[track_caller]
 fn lock_miss(class: &LockClass, instance: usize, mode: Mode, subclass: u32, site: Site) -> bool {
-    if nesting_fast(class, instance, mode, subclass, false, site) {
+    if miss_fast(class, instance, mode, subclass, false, site) {
         return true;
     }
     lock_cold(class, instance, mode, subclass, site)
@@ -501,7 +495,7 @@ fn annotated_miss(
     nest: Option<usize>,
     site: Site,
 ) {
-    if nest.is_none() && nesting_fast(class, instance, mode, subclass, trylock, site) {
+    if nest.is_none() && miss_fast(class, instance, mode, subclass, trylock, site) {
         return;
     }
     if !validating() {

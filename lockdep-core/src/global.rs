@@ -496,6 +496,23 @@ pub(crate) fn inspect<R>(f: impl FnOnce(&HeldStack) -> R) -> Option<R> {
     with_stack(|s| f(s))
 }
 
+/// The mode this thread holds `instance` in (`Some(None)`: not held; `None` when
+/// re-entered): the assertions' question, answered with a scan of the held stack and
+/// nothing written (no busy flag set and cleared, as [`inspect`] does).
+#[inline]
+pub(crate) fn held_mode(instance: usize) -> Option<Option<Mode>> {
+    let l = local()?;
+    // SAFETY: as in `acquire_seen`: this thread's `LOCAL`, valid for this call.
+    let l = unsafe { &*l };
+    if l.busy() {
+        return None;
+    }
+    // SAFETY: `BUSY` is clear, so no `&mut` of the stack is live; this shared reference
+    // lives for one scan, which calls nothing.
+    let s = unsafe { &*l.stack.get() };
+    Some(s.entries().iter().rev().find(|e| e.instance == instance).map(|e| e.mode))
+}
+
 /// Validates an acquisition that may happen (the kernel's `might_lock`) without keeping it.
 pub(crate) fn might_acquire(req: AcquireReq) -> Vec<Report> {
     with_stack(|s| {

@@ -663,9 +663,7 @@ pub(crate) fn hold_of(instance: usize) -> Option<Option<Mode>> {
         if !validating() {
             return None;
         }
-        global::inspect(|s| {
-            s.entries().iter().rev().find(|e| e.instance == instance).map(|e| e.mode)
-        })
+        global::held_mode(instance)
     }
     #[cfg(feature = "off")]
     {

@@ -527,6 +527,31 @@ fn scaling_groups(rounds: usize) {
     }
 }
 
+/// `--layout`: where this run's locks, stack and thread-locals lie within a 4 KiB page. Our
+/// fast path stores into the thread's held stack (a thread-local) and then loads the next
+/// lock's fields; when the two lie at the same offset within a page, the load waits for the
+/// store (4K aliasing), so some address layouts are slower for the whole run
+/// (`benches/layout-scan.sh` moves the stack one step at a time, address randomisation off).
+fn print_layout(ours: &[Ours; 4], pl: &[Pl; 4]) {
+    let page = |p: usize| p % 4096;
+    let locks: Vec<usize> = ours.iter().map(|l| page(l as *const Ours as usize)).collect();
+    let stack = 0u8;
+    print!(
+        "layout (offsets within a 4 KiB page): our locks {locks:?}, parking_lot's first lock {}, stack {}",
+        page(&pl[0] as *const Pl as usize),
+        page(black_box(&stack) as *const u8 as usize)
+    );
+    #[cfg(target_arch = "x86_64")]
+    {
+        let tp: usize;
+        // SAFETY: reads the thread pointer (`fs:0` holds its own address on x86-64 Linux);
+        // no memory is written.
+        unsafe { std::arch::asm!("mov {}, fs:0", out(reg) tp, options(nostack, readonly)) };
+        print!(", thread pointer {}", page(tp));
+    }
+    println!();
+}
+
 /// Locks taken round-robin by the `classes` count case: one lock per class, each chain seen.
 const COUNT_CLASSES: usize = 100_000;
 
@@ -1146,6 +1171,9 @@ fn main() {
     let mut std_ = Runner::<Std>::new();
     let mut pl = Runner::<Pl>::new();
     let mut tm = Runner::<Tm>::new();
+    if args.iter().any(|a| a == "--layout") {
+        print_layout(&ours.set, &pl.set);
+    }
     // The variants take turns going first: the first one of a round runs right after the
     // previous round's two-thread case (threads spawned and joined, caches cold), and always
     // being that one would count the cost of those against it alone.

@@ -5,15 +5,16 @@
 # each row is one short run of the hotpath bench (3 rounds, main table only, `--layout`).
 # A layout that is slow on both passes is a property of the addresses, not noise.
 # Usage: lockdep-core/benches/layout-scan.sh [FROM] [TO] [STEP] [PASSES]
-# (default 0 4095 16 2: 256 layouts, two passes, about 12 minutes).
+# (default 0 4095 16 2: 256 layouts, two passes, about 12 minutes). HOTPATH_BIN=path
+# scans an already built bench binary (another commit's, say) instead of building one.
 set -eu
 from=${1:-0}
 to=${2:-4095}
 step=${3:-16}
 passes=${4:-2}
 target=${CARGO_TARGET_DIR:-target}
-bin=$(cargo bench -p lockdep-core --bench hotpath --no-run 2>&1 |
-    sed -n 's/.*Executable.*(\(.*\)).*/\1/p' | tail -1)
+bin=${HOTPATH_BIN:-$(cargo bench -p lockdep-core --bench hotpath --no-run 2>&1 |
+    sed -n 's/.*Executable.*(\(.*\)).*/\1/p' | tail -1)}
 [ -x "$bin" ] || { echo "layout-scan: no hotpath binary built under $target" >&2; exit 1; }
 echo "| pad | pass | our locks (offset in page) | stack | thread pointer | ours 1 lock | ours 4-nest | parking_lot 1 lock | parking_lot 4-nest | load |"
 echo "|---|---|---|---|---|---|---|---|---|---|"

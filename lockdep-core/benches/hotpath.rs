@@ -737,14 +737,21 @@ fn count_condvar(variant: &str, n: u64) {
 }
 
 /// Instructions of `--count CASE VARIANT n` under callgrind (whole process).
+/// Each run gets an empty report folder of its own: at start-up a process removes the report
+/// files earlier runs of its program left behind, and that work (hundreds of files after a
+/// `layout-scan.sh`) would fall on one run of the pair and not the other.
 fn callgrind(case: &str, variant: &str, n: u64) -> Option<u64> {
     let exe = std::env::current_exe().ok()?;
+    let dir = std::env::temp_dir().join(format!("lockdep-bench-count-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     let out = std::process::Command::new("valgrind")
         .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
         .arg(exe)
         .args(["--count", case, variant, &n.to_string()])
-        .output()
-        .ok()?;
+        .env("LOCKDEP_REPORT_DIR", &dir)
+        .output();
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = out.ok()?;
     let err = String::from_utf8_lossy(&out.stderr);
     let line = err.lines().find(|l| l.contains("Collected :"))?;
     line.rsplit(':').next()?.trim().parse().ok()

@@ -572,7 +572,9 @@ fn parking_lot_once_is_re_exported() {
 
 #[test]
 fn arc_guards_hold_like_their_borrowed_guards() {
-    use lockdep_core::parking_lot::lock_api::{ArcMutexGuard, ArcRwLockUpgradableReadGuard};
+    use lockdep_core::parking_lot::lock_api::{
+        ArcMutexGuard, ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard, ArcRwLockWriteGuard,
+    };
     warn();
     let m = Arc::new(Mutex::new(1));
     let mut g = m.lock_arc();
@@ -612,12 +614,58 @@ fn arc_guards_hold_like_their_borrowed_guards() {
     drop(w);
     let u = l.try_upgradable_read_arc().unwrap();
     drop(ArcRwLockUpgradableReadGuard::try_upgrade(u).ok().unwrap());
+    // Downgrades keep the hold (no window for a writer), as the borrowed guards' do.
+    let r = ArcRwLockWriteGuard::downgrade(l.write_arc());
+    assert_eq!(mode_of(&*l), Some(Mode::Downgraded));
+    assert!(l.try_write_arc().is_none() && l.try_upgradable_read_arc().is_some());
+    assert!(Arc::ptr_eq(ArcRwLockReadGuard::rwlock(&r), &l));
+    drop(r);
+    let u = ArcRwLockWriteGuard::downgrade_to_upgradable(l.write_arc());
+    assert_eq!(mode_of(&*l), Some(Mode::Downgraded));
+    assert!(l.try_upgradable_read_arc().is_none());
+    let r = ArcRwLockUpgradableReadGuard::downgrade(u);
+    assert_eq!((*r, lockdep_core::held_count()), (2, 1));
+    assert!(l.try_upgradable_read_arc().is_some(), "a plain reader again");
+    drop(r);
     *l.write_arc() += 1;
     assert_eq!(*l.try_write_arc().unwrap(), 3);
     assert_eq!(lockdep_core::held_count(), 0);
     assert!(!l.is_locked() && !m.is_locked());
     assert!(reports_naming(&l.class_name()).is_empty());
     assert!(reports_naming(&m.class_name()).is_empty());
+}
+
+#[test]
+fn a_downgraded_arc_guard_excludes_writers_not_recursive_readers() {
+    use lockdep_core::parking_lot::lock_api::ArcRwLockWriteGuard;
+    warn();
+    // T1: write(a), downgrade, then b. T2: b then a again. A downgraded reader excludes a
+    // writer (D-W: a cycle) but not a recursive reader (D-R: none).
+    let (a, b) = (Arc::new(RwLock::new(0)), Arc::new(Mutex::new(0)));
+    let first = |a: Arc<RwLock<u8>>, b: Arc<Mutex<u8>>| {
+        move || {
+            let _d = ArcRwLockWriteGuard::downgrade(a.write_arc());
+            let _gb = b.lock_arc();
+        }
+    };
+    let (a1, b1, a2, b2) = (a.clone(), b.clone(), a.clone(), b.clone());
+    one_after_the_other(first(a1, b1), move || {
+        let _gb = b2.lock();
+        let _r = a2.read_recursive_arc();
+    });
+    assert!(reports_naming(&a.class_name()).is_empty(), "{:#?}", reports_naming(&a.class_name()));
+
+    let (c, d) = (Arc::new(RwLock::new(0)), Arc::new(Mutex::new(0)));
+    let (c1, d1, c2, d2) = (c.clone(), d.clone(), c.clone(), d.clone());
+    one_after_the_other(first(c1, d1), move || {
+        let _gd = d2.lock();
+        let _w = c2.write_arc();
+    });
+    let rs = reports_naming(&c.class_name());
+    assert_eq!(rs.len(), 1, "{rs:#?}");
+    assert_eq!(rs[0].kind, Kind::CircularDependency);
+    let modes: Vec<_> = rs[0].chain.iter().flat_map(|l| [l.from.mode, l.to.mode]).collect();
+    assert!(modes.contains(&Mode::Downgraded) && modes.contains(&Mode::Write), "{rs:#?}");
 }
 
 #[test]

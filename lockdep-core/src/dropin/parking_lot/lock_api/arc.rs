@@ -6,7 +6,10 @@ use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use lock_api::{RawMutex, RawMutexTimed, RawRwLock, RawRwLockRecursive, RawRwLockUpgrade};
+use lock_api::{
+    RawMutex, RawMutexTimed, RawRwLock, RawRwLockDowngrade, RawRwLockRecursive, RawRwLockUpgrade,
+    RawRwLockUpgradeDowngrade,
+};
 
 use super::mutex::{Mutex, MutexGuard};
 use super::rwlock::{RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard};
@@ -30,6 +33,15 @@ macro_rules! arc_guard {
             /// The lock this guard holds.
             pub fn $accessor(s: &Self) -> &Arc<$lock<R, T>> {
                 &s.lock
+            }
+
+            /// Takes the `Arc` out of a guard whose hold is handed over (to the borrowed
+            /// guard that upgrades or downgrades it), with whether the hold is tracked.
+            #[allow(dead_code, reason = "not every guard hands its hold over")]
+            fn into_arc(s: Self) -> (Arc<$lock<R, T>>, bool) {
+                let s = ManuallyDrop::new(s);
+                // SAFETY: `s` is never used or dropped again; the `Arc` is moved out once.
+                (unsafe { std::ptr::read(&s.lock) }, s.tracked)
             }
         }
 
@@ -197,13 +209,6 @@ impl<R: RawRwLockUpgrade, T: ?Sized> ArcRwLockUpgradableReadGuard<R, T> {
         ArcRwLockUpgradableReadGuard { lock: lock.clone(), tracked, _not_send: NotSend::default() }
     }
 
-    /// Takes the `Arc` out of a guard whose hold is handed over.
-    fn into_arc(s: Self) -> (Arc<RwLock<R, T>>, bool) {
-        let s = ManuallyDrop::new(s);
-        // SAFETY: `s` is never used or dropped again; the `Arc` is moved out once.
-        (unsafe { std::ptr::read(&s.lock) }, s.tracked)
-    }
-
     /// [`RwLockUpgradableReadGuard::upgrade`]: waits for the readers to leave, validated as
     /// the borrowed guard's upgrade is.
     #[track_caller]
@@ -222,5 +227,39 @@ impl<R: RawRwLockUpgrade, T: ?Sized> ArcRwLockUpgradableReadGuard<R, T> {
             Ok(w) => Ok(ArcRwLockWriteGuard::keep(&lock, w)),
             Err(u) => Err(Self::keep(&lock, u)),
         }
+    }
+}
+
+impl<R: RawRwLockDowngrade, T: ?Sized> ArcRwLockWriteGuard<R, T> {
+    /// [`RwLockWriteGuard::downgrade`]: the exclusive hold becomes a read hold without
+    /// releasing, validated as a downgrade (a downgraded reader excludes writers and other
+    /// downgraded readers, not plain readers).
+    #[track_caller]
+    pub fn downgrade(s: Self) -> ArcRwLockReadGuard<R, T> {
+        let (lock, tracked) = Self::into_arc(s);
+        let r = RwLockWriteGuard::downgrade(lock.write_guard(tracked));
+        ArcRwLockReadGuard::keep(&lock, r)
+    }
+}
+
+impl<R: RawRwLockUpgradeDowngrade, T: ?Sized> ArcRwLockWriteGuard<R, T> {
+    /// [`RwLockWriteGuard::downgrade_to_upgradable`]: the exclusive hold becomes an
+    /// upgradable one without releasing (validated as a downgrade).
+    #[track_caller]
+    pub fn downgrade_to_upgradable(s: Self) -> ArcRwLockUpgradableReadGuard<R, T> {
+        let (lock, tracked) = Self::into_arc(s);
+        let u = RwLockWriteGuard::downgrade_to_upgradable(lock.write_guard(tracked));
+        ArcRwLockUpgradableReadGuard::keep(&lock, u)
+    }
+}
+
+impl<R: RawRwLockUpgradeDowngrade, T: ?Sized> ArcRwLockUpgradableReadGuard<R, T> {
+    /// [`RwLockUpgradableReadGuard::downgrade`]: an upgradable hold becomes a plain read
+    /// hold, without releasing.
+    #[track_caller]
+    pub fn downgrade(s: Self) -> ArcRwLockReadGuard<R, T> {
+        let (lock, tracked) = Self::into_arc(s);
+        let r = RwLockUpgradableReadGuard::downgrade(lock.upgradable_guard(tracked));
+        ArcRwLockReadGuard::keep(&lock, r)
     }
 }

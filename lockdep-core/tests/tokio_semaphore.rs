@@ -144,3 +144,46 @@ fn a_cancelled_acquire_and_a_closed_semaphore_leave_nothing_held() {
         assert_eq!(lockdep_core::held_count(), 0);
     }));
 }
+
+/// Polls `fut` once: a wait that would never end is only started.
+fn poll_once<F: Future>(fut: F) -> bool {
+    let mut fut = Box::pin(fut);
+    fut.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending()
+}
+
+#[test]
+fn a_second_permit_of_a_one_permit_semaphore_in_one_task_is_recursive_locking() {
+    let rt = rt();
+    let one = Semaphore::new(1);
+    let two = Semaphore::new(2);
+    let grown = Semaphore::new(1);
+    let many = Semaphore::new(2);
+    let shrunk = Semaphore::new(2);
+    rt.block_on(instrument(async {
+        let _p = one.acquire().await.unwrap();
+        // The only permit is this task's: the wait cannot end. Reported before it waits.
+        assert!(poll_once(one.acquire()));
+        assert_eq!(lockdep_core::held_count(), 1, "the cancelled wait left nothing held");
+
+        // Twins: a second permit of a two-permit semaphore, and of a one-permit semaphore
+        // that got a permit more, can come: no report.
+        let _q = two.acquire().await.unwrap();
+        let _q2 = two.acquire().await.unwrap();
+        grown.add_permits(1);
+        let _g = grown.acquire().await.unwrap();
+        let _g2 = grown.acquire().await.unwrap();
+
+        // Two permits wanted of two, holding one: the wait cannot end either. So too a
+        // second permit of two once the other one was forgotten.
+        let _m = many.acquire().await.unwrap();
+        assert!(poll_once(many.acquire_many(2)));
+        let _s = shrunk.acquire().await.unwrap();
+        shrunk.try_acquire().unwrap().forget();
+        assert!(poll_once(shrunk.acquire()));
+    }));
+    assert_eq!(kinds_naming(&one.class_name()), vec![Kind::RecursiveLocking]);
+    assert_eq!(kinds_naming(&two.class_name()), vec![]);
+    assert_eq!(kinds_naming(&grown.class_name()), vec![]);
+    assert_eq!(kinds_naming(&many.class_name()), vec![Kind::RecursiveLocking]);
+    assert_eq!(kinds_naming(&shrunk.class_name()), vec![Kind::RecursiveLocking]);
+}

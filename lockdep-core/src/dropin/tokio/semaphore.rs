@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::panic::Location;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::sync::{release, validate, validate_try, Acquiring};
@@ -31,10 +32,13 @@ pub use ::tokio::sync::{AcquireError, TryAcquireError};
 /// **Several permits in one task.** Only the first permit a task takes of a semaphore is its
 /// held lock; permits it takes of that semaphore while it holds one are counted by tokio, not
 /// pushed again, so a task taking two permits of a semaphore of N > 1 gets no
-/// `recursive_locking` report (whether that could hang depends on the permits left, which the
-/// validator does not model: a task taking a second permit of a one-permit semaphore hangs
-/// unreported). `acquire_many(n)` is one held lock whatever `n`. The held lock goes when the
-/// permit that pushed it is dropped (or forgotten), even if a later permit is still held.
+/// `recursive_locking` report. The exception is a wait that cannot end: a task that holds a
+/// permit and waits for `n` more of a semaphore whose capacity (its permits at `new`, plus
+/// those added, minus those forgotten) is at most `n` waits for a permit it holds itself
+/// (a second permit of a one-permit semaphore, say): that wait is `recursive_locking`,
+/// reported before the task waits (unless permits are added meanwhile, it hangs).
+/// `acquire_many(n)` is one held lock whatever `n`. The held lock goes when the permit that
+/// pushed it is dropped (or forgotten), even if a later permit is still held.
 ///
 /// **Permits that change task.** A permit dropped by a task that does not hold the semaphore
 /// (an owned permit moved into a spawned task, say) releases nothing there (no `bad_unlock`);
@@ -59,13 +63,16 @@ pub use ::tokio::sync::{AcquireError, TryAcquireError};
 pub struct Semaphore {
     class: AsyncClass,
     inner: ::tokio::sync::Semaphore,
+    /// Its permits at `new`, plus those added, minus those forgotten: a task holding a permit
+    /// that waits for at least this many more waits for itself.
+    capacity: AtomicUsize,
 }
 
 /// A permit of a [`Semaphore`]; `Send` as tokio's is.
 #[must_use = "the permit is returned at once if unused"]
 pub struct SemaphorePermit<'a> {
     inner: ManuallyDrop<::tokio::sync::SemaphorePermit<'a>>,
-    class: &'a AsyncClass,
+    sem: &'a Semaphore,
     tracked: bool,
 }
 
@@ -88,7 +95,11 @@ impl Semaphore {
     /// A semaphore with `permits` permits; its class is the caller's location.
     #[track_caller]
     pub fn new(permits: usize) -> Semaphore {
-        Semaphore { class: AsyncClass::at_caller(), inner: ::tokio::sync::Semaphore::new(permits) }
+        Semaphore {
+            class: AsyncClass::at_caller(),
+            inner: ::tokio::sync::Semaphore::new(permits),
+            capacity: AtomicUsize::new(permits),
+        }
     }
 
     /// The permits available now.
@@ -99,6 +110,14 @@ impl Semaphore {
     /// Adds `n` permits.
     pub fn add_permits(&self, n: usize) {
         self.inner.add_permits(n);
+        self.capacity.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// `n` permits forgotten: the semaphore's capacity shrinks by as many.
+    fn forgotten(&self, n: usize) {
+        let _ = self
+            .capacity
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| Some(c.saturating_sub(n)));
     }
 
     /// Closes the semaphore: waiting and later acquisitions fail with [`AcquireError`].
@@ -116,10 +135,13 @@ impl Semaphore {
         self.class.class().name()
     }
 
-    /// Validates the acquisition of a permit before the task waits: the first permit of this
-    /// semaphore the task holds is pushed, later ones are not.
-    fn begin(&self, site: &'static Location<'static>) -> Acquiring<'_> {
-        if self.held_here() {
+    /// Validates the acquisition of `n` permits before the task waits: the first permit of
+    /// this semaphore the task holds is pushed, later ones are not, unless the wait cannot
+    /// end (this task holds a permit and `n` is at least the capacity): that one is validated
+    /// as the re-acquisition of a held lock, `recursive_locking`.
+    fn begin(&self, n: u32, site: &'static Location<'static>) -> Acquiring<'_> {
+        let waits_for_itself = n as usize >= self.capacity.load(Ordering::Relaxed);
+        if self.held_here() && !waits_for_itself {
             Acquiring::untracked(&self.class)
         } else {
             validate(&self.class, Mode::Write, site)
@@ -158,13 +180,9 @@ impl Semaphore {
     ) -> impl Future<Output = Result<SemaphorePermit<'_>, AcquireError>> {
         let site = Location::caller();
         async move {
-            let acq = self.begin(site);
+            let acq = self.begin(n, site);
             let inner = self.inner.acquire_many(n).await?;
-            Ok(SemaphorePermit {
-                inner: ManuallyDrop::new(inner),
-                class: &self.class,
-                tracked: acq.done(),
-            })
+            Ok(SemaphorePermit { inner: ManuallyDrop::new(inner), sem: self, tracked: acq.done() })
         }
     }
 
@@ -178,7 +196,7 @@ impl Semaphore {
     #[track_caller]
     pub fn try_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         let (inner, tracked) = self.tried(self.inner.try_acquire_many(n)?);
-        Ok(SemaphorePermit { inner: ManuallyDrop::new(inner), class: &self.class, tracked })
+        Ok(SemaphorePermit { inner: ManuallyDrop::new(inner), sem: self, tracked })
     }
 
     /// Acquires one permit of an `Arc`ed semaphore, returning a permit that owns the `Arc`.
@@ -198,7 +216,7 @@ impl Semaphore {
         let site = Location::caller();
         async move {
             let (inner, tracked) = {
-                let acq = self.begin(site);
+                let acq = self.begin(n, site);
                 let inner = self.inner.acquire_many(n).await?;
                 // SAFETY: `inner` borrows `*self`; the owned permit keeps the `Arc` beside it
                 // and drops it first (its invariants). Erased only to move `self` in.
@@ -243,8 +261,9 @@ impl SemaphorePermit<'_> {
     pub fn forget(mut self) {
         // SAFETY: taken once; `self` is forgotten below, so its drop does not run.
         let inner = unsafe { ManuallyDrop::take(&mut self.inner) };
+        self.sem.forgotten(inner.num_permits());
         inner.forget();
-        release_permit(self.class, self.tracked);
+        release_permit(&self.sem.class, self.tracked);
         std::mem::forget(self);
     }
 }
@@ -253,7 +272,7 @@ impl Drop for SemaphorePermit<'_> {
     fn drop(&mut self) {
         // SAFETY: dropped once, here; never used again.
         unsafe { ManuallyDrop::drop(&mut self.inner) };
-        release_permit(self.class, self.tracked);
+        release_permit(&self.sem.class, self.tracked);
     }
 }
 
@@ -279,6 +298,7 @@ impl OwnedSemaphorePermit {
         // SAFETY: taken once, before `sem` goes; `self` is forgotten after its fields are
         // dropped here, so its drop does not run.
         let inner = unsafe { ManuallyDrop::take(&mut self.inner) };
+        self.sem.forgotten(inner.num_permits());
         inner.forget();
         release_permit(&self.sem.class, self.tracked);
         // SAFETY: read once; `self` is forgotten at once, so the `Arc` is not dropped twice.

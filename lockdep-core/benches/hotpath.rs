@@ -7,6 +7,7 @@
 //! cargo bench -p lockdep-core --bench hotpath -- --instructions  # + callgrind counts
 //! cargo bench -p lockdep-core --bench hotpath -- --first-sight-only  # new-edge validation
 //! cargo bench -p lockdep-core --bench hotpath --features tokio -- --instructions
+//! cargo bench -p lockdep-core --bench hotpath -- --heap --layout  # locks boxed; offsets
 //! ```
 //!
 //! With the `tokio` feature (the async tasks' feature set), `--instructions` also counts a
@@ -303,9 +304,28 @@ impl std::fmt::Display for Stat {
     }
 }
 
+/// Where a runner's four locks live: in the runner, on the stack (the default: their
+/// offset within a page changes from run to run with the stack's randomised start), or in a
+/// box (`--heap`: a heap offset is the same in every run of one binary, as for most locks of a
+/// real program, behind an `Arc` or in a struct on the heap).
+enum LockSet<V> {
+    Inline([V; 4]),
+    Boxed(Box<[V; 4]>),
+}
+
+impl<V> std::ops::Deref for LockSet<V> {
+    type Target = [V; 4];
+    fn deref(&self) -> &[V; 4] {
+        match self {
+            LockSet::Inline(s) => s,
+            LockSet::Boxed(s) => s,
+        }
+    }
+}
+
 /// Per-variant state and samples (ns per operation).
 struct Runner<V: Variant> {
-    set: [V; 4],
+    set: LockSet<V>,
     n_one: u64,
     n_nest: u64,
     n_two: u64,
@@ -316,8 +336,11 @@ struct Runner<V: Variant> {
 }
 
 impl<V: Variant> Runner<V> {
-    fn new() -> Runner<V> {
-        let set = V::set();
+    fn new(heap: bool) -> Runner<V> {
+        let set = match heap {
+            true => LockSet::Boxed(Box::new(V::set())),
+            false => LockSet::Inline(V::set()),
+        };
         V::nest4(&set); // warm: first-sight chains are validated here, not in the loop
         set[0].lock_unlock();
         let n_one = calibrate(|n| time_loop(n, || set[0].lock_unlock()));
@@ -1174,10 +1197,11 @@ fn main() {
         lockdep_core::on_report()
     );
     before.print("before", None);
-    let mut ours = Runner::<Ours>::new();
-    let mut std_ = Runner::<Std>::new();
-    let mut pl = Runner::<Pl>::new();
-    let mut tm = Runner::<Tm>::new();
+    let heap = args.iter().any(|a| a == "--heap");
+    let mut ours = Runner::<Ours>::new(heap);
+    let mut std_ = Runner::<Std>::new(heap);
+    let mut pl = Runner::<Pl>::new(heap);
+    let mut tm = Runner::<Tm>::new(heap);
     if args.iter().any(|a| a == "--layout") {
         print_layout(&ours.set, &pl.set);
     }

@@ -5,7 +5,7 @@
 //! set of dependency types seen and the witness of its first sighting.
 //!
 //! Next to the edges the graph keeps its strongly connected components and a topological order
-//! of them (Pearce-Kelly on the condensation): a new edge `a -> b` whose components are
+//! of them (Pearce-Kelly on the condensation, in `scc_order.rs`): a new edge `a -> b` whose components are
 //! ordered `a`'s before `b`'s cannot close a cycle, so the strong-path search is skipped. Cycles
 //! stay in the graph (weak ones, through recursive readers, are legal; a reported edge is learnt
 //! too unless the validator refuses it): an edge that closes one merges the components on it,
@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::class::{ClassDesc, ClassId};
+use crate::scc_order::{Links, SccOrder};
 use crate::strong_path::{self, DepGraph, Scratch};
 use crate::vocab::SiteRef;
 use crate::vocab::{DepType, DepTypes, Mode, NodeKind, Site, WaitKind};
@@ -67,21 +68,9 @@ pub(crate) struct Graph {
     out: Vec<Vec<EdgeId>>,
     /// Incoming edges, for the topological-order maintenance.
     inn: Vec<Vec<EdgeId>>,
-    /// The strongly connected component of each node, named by its representative node (a
-    /// representative is its own component). Nodes of one component reach each other; nodes
-    /// of two components never do (a new edge that closes a cycle merges every component on
-    /// it, and nothing removes edges).
-    comp: Vec<u32>,
-    /// The members of each component with more than one node, indexed by its representative
-    /// (empty for a single node, and for a node that is no representative).
-    members: Vec<Vec<u32>>,
-    /// A topological order of the components (Pearce-Kelly on the condensation), indexed by
-    /// representative: an edge between two components goes from the lower `ord` to the higher.
-    /// The values are distinct and below the node count; a merge leaves gaps, which are fine.
-    /// The entries of nodes that are no representative are stale and never read.
-    ord: Vec<u32>,
-    /// Reusable bookkeeping of `keep_order`.
-    order: OrderScratch,
+    /// The strongly connected components and their topological order (nothing removes nodes
+    /// or edges, so the components are exactly the classes of mutual reachability).
+    order: SccOrder,
     by_pair: HashMap<(u32, u32), EdgeId>,
     by_identity: HashMap<(String, Option<Site>), ClassId>,
     subclasses: HashMap<(ClassId, u32), ClassId>,
@@ -91,36 +80,6 @@ pub(crate) struct Graph {
     /// Full searches run, for the tests of the shortcut.
     #[cfg(test)]
     searches: u64,
-}
-
-/// Generation-stamped marks and buffers of the order maintenance: no allocation once grown.
-#[derive(Default)]
-struct OrderScratch {
-    /// Components reached forward from the new edge's target in this generation.
-    fwd: Vec<u32>,
-    /// Components reached backward from the new edge's source in this generation.
-    bwd: Vec<u32>,
-    generation: u32,
-    stack: Vec<u32>,
-    forward: Vec<u32>,
-    backward: Vec<u32>,
-    merged: Vec<u32>,
-    slots: Vec<u32>,
-}
-
-impl OrderScratch {
-    fn begin(&mut self, nodes: usize) -> u32 {
-        if self.fwd.len() < nodes {
-            self.fwd.resize(nodes, 0);
-            self.bwd.resize(nodes, 0);
-        }
-        self.generation = self.generation.wrapping_add(1);
-        if self.generation == 0 {
-            self.fwd.iter_mut().chain(self.bwd.iter_mut()).for_each(|g| *g = 0);
-            self.generation = 1;
-        }
-        self.generation
-    }
 }
 
 /// The events section of the graph: which nodes are events, by identity.
@@ -134,6 +93,27 @@ struct EventNodes {
 struct Walk<'a> {
     out: &'a [Vec<EdgeId>],
     edges: &'a [EdgeData],
+}
+
+/// What the order maintenance walks: the edges both ways.
+struct Adjacent<'a> {
+    out: &'a [Vec<EdgeId>],
+    inn: &'a [Vec<EdgeId>],
+    edges: &'a [EdgeData],
+}
+
+impl Links for Adjacent<'_> {
+    fn for_each_succ(&self, node: u32, mut f: impl FnMut(u32)) {
+        for &e in &self.out[node as usize] {
+            f(self.edges[e as usize].to.0);
+        }
+    }
+
+    fn for_each_pred(&self, node: u32, mut f: impl FnMut(u32)) {
+        for &e in &self.inn[node as usize] {
+            f(self.edges[e as usize].from.0);
+        }
+    }
 }
 
 impl DepGraph for Walk<'_> {
@@ -155,10 +135,7 @@ impl Graph {
         self.nodes.push(node);
         self.out.push(Vec::new());
         self.inn.push(Vec::new());
-        self.comp.push(id.0);
-        self.members.push(Vec::new());
-        // Above every order value in use (they are all below the node count).
-        self.ord.push(id.0);
+        self.order.add_node(id.0);
         id
     }
 
@@ -257,132 +234,16 @@ impl Graph {
                 self.out[from.0 as usize].push(e);
                 self.inn[to.0 as usize].push(e);
                 self.by_pair.insert((from.0, to.0), e);
-                self.keep_order(from.0, to.0);
+                let links = Adjacent { out: &self.out, inn: &self.inn, edges: &self.edges };
+                self.order.keep_order(&links, from.0, to.0);
             }
         }
-    }
-
-    /// The nodes of component `c` (a representative).
-    fn members(&self, c: u32) -> &[u32] {
-        match &self.members[c as usize] {
-            m if m.is_empty() => std::slice::from_ref(&self.comp[c as usize]),
-            m => m,
-        }
-    }
-
-    /// Restores the topological order of the components after adding edge `x -> y`
-    /// (Pearce-Kelly on the condensation): only the components whose order lies between
-    /// `ord(y)` and `ord(x)` are visited. When the edge closes a cycle (`x` is reached from
-    /// `y`), the components on a path `y ->* x` (reached forward from `y` and backward from
-    /// `x`) become one component, placed between the ones that reach it and the ones it
-    /// reaches.
-    fn keep_order(&mut self, x: u32, y: u32) {
-        let (cx, cy) = (self.comp[x as usize], self.comp[y as usize]);
-        if cx == cy {
-            return;
-        }
-        let (lb, ub) = (self.ord[cy as usize], self.ord[cx as usize]);
-        if lb > ub {
-            return;
-        }
-        let mut s = std::mem::take(&mut self.order);
-        let generation = s.begin(self.nodes.len());
-        // Forward from y's component, within ord <= ub; backward from x's, within ord >= lb.
-        self.reach(&mut s, cy, true, ub);
-        self.reach(&mut s, cx, false, lb);
-        // The components on a path y ->* x (none unless x was reached) leave both lists.
-        s.merged.clear();
-        if s.fwd[cx as usize] == generation {
-            s.merged.extend(s.forward.iter().copied().filter(|&c| s.bwd[c as usize] == generation));
-            s.forward.retain(|&c| s.bwd[c as usize] != generation);
-            s.backward.retain(|&c| s.fwd[c as usize] != generation);
-        }
-        let ord = &mut self.ord;
-        s.backward.sort_unstable_by_key(|&c| ord[c as usize]);
-        s.forward.sort_unstable_by_key(|&c| ord[c as usize]);
-        s.slots.clear();
-        s.slots
-            .extend(s.backward.iter().chain(&s.forward).chain(&s.merged).map(|&c| ord[c as usize]));
-        s.slots.sort_unstable();
-        // The backward part takes the lowest slots, the forward part the highest, the merged
-        // component the first slot after the backward part (the rest become gaps): the
-        // backward components only move down and the forward ones only up, so the edges from
-        // and to the components left alone keep agreeing with the order.
-        for (&c, &slot) in s.backward.iter().zip(&s.slots) {
-            ord[c as usize] = slot;
-        }
-        let top = s.slots.len() - s.forward.len();
-        for (&c, &slot) in s.forward.iter().zip(&s.slots[top..]) {
-            ord[c as usize] = slot;
-        }
-        if !s.merged.is_empty() {
-            let slot = s.slots[s.backward.len()];
-            self.merge(&s.merged, slot);
-        }
-        self.order = s;
-    }
-
-    /// Pearce-Kelly's bounded search of [`keep_order`](Self::keep_order): the components
-    /// reached from component `start` along the edges (`forward`) or against them, keeping to
-    /// those ordered at most `bound` (forward) or at least `bound` (backward); marked with the
-    /// scratch's generation and listed in its `forward` or `backward` list.
-    fn reach(&self, s: &mut OrderScratch, start: u32, forward: bool, bound: u32) {
-        let OrderScratch { fwd, bwd, generation, stack, forward: fl, backward: bl, .. } = s;
-        let (marks, found, adj) = match forward {
-            true => (fwd, fl, &self.out),
-            false => (bwd, bl, &self.inn),
-        };
-        found.clear();
-        stack.clear();
-        stack.push(start);
-        marks[start as usize] = *generation;
-        while let Some(c) = stack.pop() {
-            found.push(c);
-            for &m in self.members(c) {
-                for &e in &adj[m as usize] {
-                    let edge = &self.edges[e as usize];
-                    let w = self.comp[if forward { edge.to } else { edge.from }.0 as usize];
-                    let within = match forward {
-                        true => self.ord[w as usize] <= bound,
-                        false => self.ord[w as usize] >= bound,
-                    };
-                    if marks[w as usize] != *generation && within {
-                        marks[w as usize] = *generation;
-                        stack.push(w);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Makes components `comps` one, at order value `slot`: the largest one absorbs the others.
-    fn merge(&mut self, comps: &[u32], slot: u32) {
-        let rep = *comps.iter().max_by_key(|&&c| self.members(c).len()).expect("a component");
-        let mut all = std::mem::take(&mut self.members[rep as usize]);
-        if all.is_empty() {
-            all.push(rep);
-        }
-        for &c in comps.iter().filter(|&&c| c != rep) {
-            let nodes = std::mem::take(&mut self.members[c as usize]);
-            if nodes.is_empty() {
-                self.comp[c as usize] = rep;
-                all.push(c);
-            } else {
-                for m in nodes {
-                    self.comp[m as usize] = rep;
-                    all.push(m);
-                }
-            }
-        }
-        self.members[rep as usize] = all;
-        self.ord[rep as usize] = slot;
     }
 
     /// Whether a path `start ->* goal` may exist: false when the two are in different
     /// components and the order puts `goal`'s before `start`'s (a path would go against it).
     fn may_reach(&self, start: ClassId, goal: ClassId) -> bool {
-        let (cs, cg) = (self.comp[start.0 as usize], self.comp[goal.0 as usize]);
-        cs == cg || self.ord[cs as usize] < self.ord[cg as usize]
+        self.order.may_reach(start.0, goal.0)
     }
 
     /// A strong path `start -> ... -> goal` that closes a strong cycle with a new edge
@@ -487,25 +348,25 @@ mod tests {
         let reach = reachability(g);
         let mut used = std::collections::HashSet::new();
         for v in 0..n as u32 {
-            let c = g.comp[v as usize];
-            assert_eq!(g.comp[c as usize], c, "{c} represents itself");
-            assert!(g.members(c).contains(&v), "{v} among the members of {c}");
+            let c = g.order.comp(v);
+            assert_eq!(g.order.comp(c), c, "{c} represents itself");
+            assert!(g.order.members(c).contains(&v), "{v} among the members of {c}");
             if c == v {
-                assert!((g.ord[c as usize] as usize) < n);
-                assert!(used.insert(g.ord[c as usize]), "order values are distinct");
+                assert!((g.order.ord(c) as usize) < n);
+                assert!(used.insert(g.order.ord(c)), "order values are distinct");
             } else {
-                assert!(g.members[v as usize].is_empty(), "{v} represents nothing");
+                assert!(g.order.member_list(v).is_empty(), "{v} represents nothing");
             }
         }
         for e in &g.edges {
-            let (cu, cv) = (g.comp[e.from.0 as usize], g.comp[e.to.0 as usize]);
+            let (cu, cv) = (g.order.comp(e.from.0), g.order.comp(e.to.0));
             if cu != cv {
-                assert!(g.ord[cu as usize] < g.ord[cv as usize], "{cu} -> {cv} against the order");
+                assert!(g.order.ord(cu) < g.order.ord(cv), "{cu} -> {cv} against the order");
             }
         }
         for (a, from_a) in reach.iter().enumerate() {
             for (b, &a_to_b) in from_a.iter().enumerate() {
-                let same = g.comp[a] == g.comp[b];
+                let same = g.order.comp(a as u32) == g.order.comp(b as u32);
                 assert_eq!(same, a_to_b && reach[b][a], "{a} and {b}: one component");
                 if !g.may_reach(ClassId(a as u32), ClassId(b as u32)) {
                     assert!(!a_to_b, "shortcut hides the path {a} ->* {b}");
@@ -578,7 +439,7 @@ mod tests {
         g.add(a, b, DepType::SR, w);
         assert!(g.strong_path(a, b, DepType::SR).is_none(), "weak");
         g.add(b, a, DepType::SR, w);
-        assert_eq!(g.comp[a.0 as usize], g.comp[b.0 as usize]);
+        assert_eq!(g.order.comp(a.0), g.order.comp(b.0));
         g.add(cc, d, DepType::EN, w);
         g.add(b, cc, DepType::EN, w);
         check_components(&g);

@@ -38,7 +38,8 @@
 // ARCHITECTURE table in the workspace README names every file):
 // 1. vocabulary and configuration;
 // 2. classes, held stacks and chain keys, the chain cache;
-// 3. the class graph and the strong-path search; 4. the rule engine;
+// 3. the class graph, the component order of both graphs and the strong-path search;
+// 4. the rule engine;
 // 5. the report model (downstream of the engine's vocabulary); captured stacks;
 // 6. the validator, and trace replay on a private one;
 // 7. the sink and trace recording; 8. the process-wide instance;
@@ -57,6 +58,7 @@ mod held;
 mod source_name;
 
 mod graph;
+mod scc_order;
 pub mod strong_path;
 
 mod rule_engine;

@@ -7,7 +7,11 @@
 //! graphs): an edge that closes one merges the components on it, and the order keeps holding
 //! between the components.
 //!
-//! Nodes are only added, so the components are exactly the classes of mutual reachability.
+//! While nodes are only added, the components are exactly the classes of mutual reachability.
+//! Removing a node (an instance whose lock is dropped) keeps the rest of its component as one
+//! component: the components then over-approximate mutual reachability (two nodes of one
+//! component may no longer reach each other, and [`may_reach`](SccOrder::may_reach) answers
+//! "maybe" for them), while the order stays valid, since removing nodes and edges adds no path.
 
 /// The edges the order is kept for, walked by node id in both directions.
 pub(crate) trait Links {
@@ -17,21 +21,28 @@ pub(crate) trait Links {
     fn for_each_pred(&self, node: u32, f: impl FnMut(u32));
 }
 
+/// The component entry of a removed node (whose id may be reused by a new node).
+const REMOVED: u32 = u32::MAX;
+
 /// The components of a graph's nodes and their topological order.
 #[derive(Default)]
 pub(crate) struct SccOrder {
     /// The component of each node, named by its representative node (a representative is its
-    /// own component). Nodes of two components never reach each other both ways (a new edge
-    /// that closes a cycle merges every component on it).
+    /// own component); [`REMOVED`] for a removed node. Nodes of two components never reach
+    /// each other both ways (a new edge that closes a cycle merges every component on it).
     comp: Vec<u32>,
     /// The members of each component with more than one node, indexed by its representative
     /// (empty for a single node, and for a node that is no representative).
     members: Vec<Vec<u32>>,
     /// The topological order of the components, indexed by representative: an edge between
-    /// two components goes from the lower `ord` to the higher. The values are distinct and
-    /// below the node count; a merge leaves gaps, which are fine. The entries of nodes that are
-    /// no representative are stale and never read.
+    /// two components goes from the lower `ord` to the higher. The values of the components
+    /// are distinct and below `next`; a merge or a removal leaves gaps, which are fine. The
+    /// entries of nodes that are no representative are stale and never read.
     ord: Vec<u32>,
+    /// The order value of the next new node: above every value in use, so that a new node
+    /// (or a reused id) never shares a value with a component (a merged component may hold
+    /// the old value of a node it absorbed). Equal to the node count while no node is removed.
+    next: u32,
     /// Reusable bookkeeping of `keep_order`.
     scratch: OrderScratch,
 }
@@ -67,13 +78,62 @@ impl OrderScratch {
 }
 
 impl SccOrder {
-    /// Adds node `n` (the node count), a component of its own ordered after every other
-    /// (every order value in use is below the node count).
+    /// Adds node `n`, a component of its own ordered after every other: `n` is the node count
+    /// (a new id) or a removed node's id (reused).
     pub(crate) fn add_node(&mut self, n: u32) {
-        debug_assert_eq!(n as usize, self.comp.len(), "{n} is the next node");
-        self.comp.push(n);
-        self.members.push(Vec::new());
-        self.ord.push(n);
+        let ord = self.fresh_ord();
+        if n as usize == self.comp.len() {
+            self.comp.push(n);
+            self.members.push(Vec::new());
+            self.ord.push(ord);
+        } else {
+            debug_assert_eq!(self.comp[n as usize], REMOVED, "{n} is reused after its removal");
+            self.comp[n as usize] = n;
+            self.ord[n as usize] = ord;
+        }
+    }
+
+    /// An order value above every value in use.
+    fn fresh_ord(&mut self) -> u32 {
+        if self.next == u32::MAX {
+            self.renumber();
+        }
+        self.next += 1;
+        self.next - 1
+    }
+
+    /// Gives the components the values `0..` in their order, closing the gaps (when `next`
+    /// would overflow, after many removals).
+    fn renumber(&mut self) {
+        let mut reps: Vec<u32> =
+            (0..self.comp.len() as u32).filter(|&c| self.comp[c as usize] == c).collect();
+        reps.sort_unstable_by_key(|&c| self.ord[c as usize]);
+        for (value, &c) in reps.iter().enumerate() {
+            self.ord[c as usize] = value as u32;
+        }
+        self.next = reps.len() as u32;
+    }
+
+    /// Removes node `n` (its edges are gone, or going: removing edges keeps the order valid).
+    /// The rest of its component stays one component; when `n` represented it, another member
+    /// takes its place (component entries, member list and order value).
+    pub(crate) fn remove(&mut self, n: u32) {
+        let c = self.comp[n as usize];
+        let mut rest = std::mem::take(&mut self.members[c as usize]);
+        rest.retain(|&m| m != n);
+        self.comp[n as usize] = REMOVED;
+        let Some(&first) = rest.first() else { return };
+        let rep = if c == n { first } else { c };
+        if rep != c {
+            for &m in &rest {
+                self.comp[m as usize] = rep;
+            }
+            self.ord[rep as usize] = self.ord[c as usize];
+        }
+        // A single node keeps no member list.
+        if rest.len() > 1 {
+            self.members[rep as usize] = rest;
+        }
     }
 
     /// The component of node `n` (its representative).
@@ -227,5 +287,216 @@ impl SccOrder {
         }
         self.members[rep as usize] = all;
         self.ord[rep as usize] = slot;
+    }
+}
+
+#[cfg(test)]
+impl SccOrder {
+    /// Asserts that the components and their order are sound for the graph of nodes `live`
+    /// and edges `edges` (between live nodes): every live node is in a component that lists
+    /// it and whose representative is live, removed nodes are in none, the order values of
+    /// the components are distinct and below `next`, every edge between two components agrees
+    /// with the order, and whenever `may_reach(a, b)` is false there is no path `a ->* b`.
+    pub(crate) fn assert_sound(&self, live: &[u32], edges: &[(u32, u32)]) {
+        let is_live = |n: u32| live.contains(&n);
+        let mut values = std::collections::HashSet::new();
+        for &v in live {
+            let c = self.comp(v);
+            assert!(c != REMOVED && is_live(c), "{v} is in the live component {c}");
+            assert_eq!(self.comp(c), c, "{c} represents itself");
+            assert!(self.members(c).contains(&v), "{v} among the members of {c}");
+            if c == v {
+                assert!(self.ord(c) < self.next, "{c}'s order value is below next");
+                assert!(values.insert(self.ord(c)), "order values are distinct");
+                assert!(self.member_list(c).iter().all(|&m| is_live(m) && self.comp(m) == c));
+            } else {
+                assert!(self.member_list(v).is_empty(), "{v} represents nothing");
+            }
+        }
+        for n in (0..self.comp.len() as u32).filter(|&n| !is_live(n)) {
+            assert_eq!(self.comp(n), REMOVED, "{n} is removed");
+            assert!(self.member_list(n).is_empty(), "removed {n} represents nothing");
+        }
+        for &(a, b) in edges {
+            let (ca, cb) = (self.comp(a), self.comp(b));
+            assert!(ca == cb || self.ord(ca) < self.ord(cb), "{a} -> {b} against the order");
+        }
+        for &a in live {
+            let seen = reached(self.comp.len(), edges, a);
+            for &b in live.iter().filter(|&&b| seen[b as usize]) {
+                assert!(self.may_reach(a, b), "the order hides the path {a} ->* {b}");
+            }
+        }
+    }
+}
+
+/// The nodes reached from `start` along `edges` (`start` included), of nodes `0..n`.
+#[cfg(test)]
+fn reached(n: usize, edges: &[(u32, u32)], start: u32) -> Vec<bool> {
+    let mut seen = vec![false; n];
+    seen[start as usize] = true;
+    let mut stack = vec![start];
+    while let Some(x) = stack.pop() {
+        for &(_, b) in edges.iter().filter(|&&(a, _)| a == x) {
+            if !std::mem::replace(&mut seen[b as usize], true) {
+                stack.push(b);
+            }
+        }
+    }
+    seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Out- and in-lists by node id.
+    #[derive(Default)]
+    struct Lists {
+        out: Vec<Vec<u32>>,
+        inn: Vec<Vec<u32>>,
+    }
+
+    impl Links for Lists {
+        fn for_each_succ(&self, node: u32, f: impl FnMut(u32)) {
+            self.out[node as usize].iter().copied().for_each(f);
+        }
+
+        fn for_each_pred(&self, node: u32, f: impl FnMut(u32)) {
+            self.inn[node as usize].iter().copied().for_each(f);
+        }
+    }
+
+    /// A graph whose nodes are removed and whose ids are reused, as the instance graph's.
+    #[derive(Default)]
+    struct Net {
+        lists: Lists,
+        live: Vec<u32>,
+        free: Vec<u32>,
+        order: SccOrder,
+    }
+
+    impl Net {
+        fn add_node(&mut self) -> u32 {
+            let n = self.free.pop().unwrap_or_else(|| {
+                self.lists.out.push(Vec::new());
+                self.lists.inn.push(Vec::new());
+                self.lists.out.len() as u32 - 1
+            });
+            self.order.add_node(n);
+            self.live.push(n);
+            n
+        }
+
+        fn add_edge(&mut self, a: u32, b: u32) {
+            if !self.lists.out[a as usize].contains(&b) {
+                self.lists.out[a as usize].push(b);
+                self.lists.inn[b as usize].push(a);
+                self.order.keep_order(&self.lists, a, b);
+            }
+        }
+
+        fn remove(&mut self, n: u32) {
+            for m in std::mem::take(&mut self.lists.out[n as usize]) {
+                self.lists.inn[m as usize].retain(|&x| x != n);
+            }
+            for m in std::mem::take(&mut self.lists.inn[n as usize]) {
+                self.lists.out[m as usize].retain(|&x| x != n);
+            }
+            self.order.remove(n);
+            self.live.retain(|&x| x != n);
+            self.free.push(n);
+        }
+
+        fn edges(&self) -> Vec<(u32, u32)> {
+            let out = self.lists.out.iter().enumerate();
+            out.flat_map(|(a, bs)| bs.iter().map(move |&b| (a as u32, b))).collect()
+        }
+
+        fn check(&self) {
+            self.order.assert_sound(&self.live, &self.edges());
+        }
+    }
+
+    /// A xorshift generator: `rnd(n)` is below `n`.
+    fn rng(mut seed: u64) -> impl FnMut(u64) -> u64 {
+        move |n| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        }
+    }
+
+    /// A path around nodes `ns`, closed back to the first.
+    fn ring(net: &mut Net, ns: &[u32]) {
+        for (i, &a) in ns.iter().enumerate() {
+            net.add_edge(a, ns[(i + 1) % ns.len()]);
+        }
+    }
+
+    #[test]
+    fn a_removed_representative_hands_its_component_over() {
+        let mut net = Net::default();
+        let ns: Vec<u32> = (0..5).map(|_| net.add_node()).collect();
+        ring(&mut net, &ns[..3]);
+        net.add_edge(ns[3], ns[0]);
+        net.add_edge(ns[2], ns[4]);
+        let c = net.order.comp(ns[0]);
+        assert_eq!(net.order.members(c).len(), 3);
+        let ord = net.order.ord(c);
+        net.remove(c);
+        net.check();
+        let rest: Vec<u32> = ns[..3].iter().copied().filter(|&n| n != c).collect();
+        let rep = net.order.comp(rest[0]);
+        assert_eq!(net.order.comp(rest[1]), rep, "the rest stays one component");
+        assert_eq!((net.order.ord(rep), net.order.members(rep).len()), (ord, 2));
+        // Down to one node: a component of its own, with no member list.
+        let other = rest.iter().copied().find(|&n| n != rep).unwrap();
+        net.remove(other);
+        net.check();
+        assert_eq!((net.order.comp(rep), net.order.member_list(rep)), (rep, &[][..]));
+        // The reused ids come after every component.
+        let (a, b) = (net.add_node(), net.add_node());
+        assert!([a, b].iter().all(|&n| net.order.ord(n) > net.order.ord(ns[4])));
+        net.check();
+    }
+
+    #[test]
+    fn removals_and_reused_ids_keep_the_order_valid() {
+        // Random graphs whose nodes come and go (ids reused), from all edges along the order
+        // the nodes were made in to 90% random ones, so that cycles form, merge and lose nodes;
+        // some rounds start next to the overflow of the order values, to renumber them.
+        let mut rnd = rng(0x2545_f491_4f6c_dd1d);
+        for round in 0..if cfg!(miri) { 2 } else { 40 } {
+            let mut net = Net::default();
+            let mut made = Vec::new();
+            if round % 4 == 3 {
+                net.order.next = u32::MAX - 20;
+            }
+            for step in 0..300 {
+                match rnd(10) {
+                    0 if net.live.len() > 2 => {
+                        let n = net.live[rnd(net.live.len() as u64) as usize];
+                        net.remove(n);
+                    }
+                    1 | 2 if net.live.len() < 30 => made.push(net.add_node()),
+                    _ if net.live.len() >= 2 => {
+                        let len = net.live.len() as u64;
+                        let (a, b) = (net.live[rnd(len) as usize], net.live[rnd(len) as usize]);
+                        let rank = |n: u32| made.iter().rposition(|&m| m == n);
+                        let along = rnd(10) >= round % 10 || rank(a) < rank(b);
+                        let (a, b) = if along { (a, b) } else { (b, a) };
+                        if a != b {
+                            net.add_edge(a, b);
+                        }
+                    }
+                    _ => made.push(net.add_node()),
+                }
+                if !cfg!(miri) || step % 30 == 0 {
+                    net.check();
+                }
+            }
+        }
     }
 }

@@ -36,13 +36,17 @@ pub(crate) struct SccOrder {
     members: Vec<Vec<u32>>,
     /// The topological order of the components, indexed by representative: an edge between
     /// two components goes from the lower `ord` to the higher. The values of the components
-    /// are distinct and below `next`; a merge or a removal leaves gaps, which are fine. The
-    /// entries of nodes that are no representative are stale and never read.
+    /// are distinct, at least `low` and below `next`; a merge or a removal leaves gaps, which
+    /// are fine. The entries of nodes that are no representative are stale and never read.
     ord: Vec<u32>,
-    /// The order value of the next new node: above every value in use, so that a new node
-    /// (or a reused id) never shares a value with a component (a merged component may hold
-    /// the old value of a node it absorbed). Equal to the node count while no node is removed.
+    /// The order value of the next node added after every other: above every value in use,
+    /// so that a new node (or a reused id) never shares a value with a component (a merged
+    /// component may hold the old value of a node it absorbed). Equal to the node count while
+    /// no node is removed or added first.
     next: u32,
+    /// The lowest value in use or handed out: a node added before every other takes the value
+    /// below it. 0 (none below) until then.
+    low: u32,
     /// Reusable bookkeeping of `keep_order`.
     scratch: OrderScratch,
 }
@@ -82,6 +86,21 @@ impl SccOrder {
     /// (a new id) or a removed node's id (reused).
     pub(crate) fn add_node(&mut self, n: u32) {
         let ord = self.fresh_ord();
+        self.place(n, ord);
+    }
+
+    /// Adds node `n` as [`add_node`](Self::add_node) does, ordered before every other: for a
+    /// node whose first edge leaves it, which then agrees with the order with no reordering.
+    pub(crate) fn add_node_first(&mut self, n: u32) {
+        if self.low == 0 {
+            self.renumber();
+        }
+        self.low -= 1;
+        self.place(n, self.low);
+    }
+
+    /// Makes new node `n` a component of its own at order value `ord`.
+    fn place(&mut self, n: u32, ord: u32) {
         if n as usize == self.comp.len() {
             self.comp.push(n);
             self.members.push(Vec::new());
@@ -102,16 +121,18 @@ impl SccOrder {
         self.next - 1
     }
 
-    /// Gives the components the values `0..` in their order, closing the gaps (when `next`
-    /// would overflow, after many removals).
+    /// Gives the components consecutive values in their order, in the middle of the range of
+    /// `u32`, closing the gaps: when a value is wanted below `0` or at `u32::MAX` (after many
+    /// nodes added first, or many removals).
     fn renumber(&mut self) {
         let mut reps: Vec<u32> =
             (0..self.comp.len() as u32).filter(|&c| self.comp[c as usize] == c).collect();
         reps.sort_unstable_by_key(|&c| self.ord[c as usize]);
-        for (value, &c) in reps.iter().enumerate() {
-            self.ord[c as usize] = value as u32;
+        self.low = (u32::MAX - reps.len() as u32) / 2;
+        for (value, &c) in (self.low..).zip(&reps) {
+            self.ord[c as usize] = value;
         }
-        self.next = reps.len() as u32;
+        self.next = self.low + reps.len() as u32;
     }
 
     /// Removes node `n` (its edges are gone, or going: removing edges keeps the order valid).
@@ -295,8 +316,9 @@ impl SccOrder {
     /// Asserts that the components and their order are sound for the graph of nodes `live`
     /// and edges `edges` (between live nodes): every live node is in a component that lists
     /// it and whose representative is live, removed nodes are in none, the order values of
-    /// the components are distinct and below `next`, every edge between two components agrees
-    /// with the order, and whenever `may_reach(a, b)` is false there is no path `a ->* b`.
+    /// the components are distinct, at least `low` and below `next`, every edge between two
+    /// components agrees with the order, and whenever `may_reach(a, b)` is false there is no
+    /// path `a ->* b`.
     pub(crate) fn assert_sound(&self, live: &[u32], edges: &[(u32, u32)]) {
         let is_live = |n: u32| live.contains(&n);
         let mut values = std::collections::HashSet::new();
@@ -306,7 +328,8 @@ impl SccOrder {
             assert_eq!(self.comp(c), c, "{c} represents itself");
             assert!(self.members(c).contains(&v), "{v} among the members of {c}");
             if c == v {
-                assert!(self.ord(c) < self.next, "{c}'s order value is below next");
+                let within = (self.low..self.next).contains(&self.ord(c));
+                assert!(within, "{c}'s order value is between low and next");
                 assert!(values.insert(self.ord(c)), "order values are distinct");
                 assert!(self.member_list(c).iter().all(|&m| is_live(m) && self.comp(m) == c));
             } else {
@@ -377,15 +400,23 @@ mod tests {
     }
 
     impl Net {
-        fn add_node(&mut self) -> u32 {
+        /// A new node, ordered after every other, or before (`first`).
+        fn add_node_at(&mut self, first: bool) -> u32 {
             let n = self.free.pop().unwrap_or_else(|| {
                 self.lists.out.push(Vec::new());
                 self.lists.inn.push(Vec::new());
                 self.lists.out.len() as u32 - 1
             });
-            self.order.add_node(n);
+            match first {
+                true => self.order.add_node_first(n),
+                false => self.order.add_node(n),
+            }
             self.live.push(n);
             n
+        }
+
+        fn add_node(&mut self) -> u32 {
+            self.add_node_at(false)
         }
 
         fn add_edge(&mut self, a: u32, b: u32) {
@@ -460,13 +491,18 @@ mod tests {
         let (a, b) = (net.add_node(), net.add_node());
         assert!([a, b].iter().all(|&n| net.order.ord(n) > net.order.ord(ns[4])));
         net.check();
+        // Added first, before every component, the values renumbered to make room below.
+        let first = net.add_node_at(true);
+        assert!(net.live.iter().all(|&n| n == first || net.order.ord(first) < net.order.ord(n)));
+        net.check();
     }
 
     #[test]
     fn removals_and_reused_ids_keep_the_order_valid() {
-        // Random graphs whose nodes come and go (ids reused), from all edges along the order
-        // the nodes were made in to 90% random ones, so that cycles form, merge and lose nodes;
-        // some rounds start next to the overflow of the order values, to renumber them.
+        // Random graphs whose nodes come and go (ids reused, some added before every other),
+        // from all edges along the order the nodes were made in to 90% random ones, so that
+        // cycles form, merge and lose nodes; some rounds start next to the overflow of the
+        // order values, to renumber them.
         let mut rnd = rng(0x2545_f491_4f6c_dd1d);
         for round in 0..if cfg!(miri) { 2 } else { 40 } {
             let mut net = Net::default();
@@ -480,7 +516,7 @@ mod tests {
                         let n = net.live[rnd(net.live.len() as u64) as usize];
                         net.remove(n);
                     }
-                    1 | 2 if net.live.len() < 30 => made.push(net.add_node()),
+                    1 | 2 if net.live.len() < 30 => made.push(net.add_node_at(rnd(3) == 0)),
                     _ if net.live.len() >= 2 => {
                         let len = net.live.len() as u64;
                         let (a, b) = (net.live[rnd(len) as usize], net.live[rnd(len) as usize]);

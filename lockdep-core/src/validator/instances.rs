@@ -155,8 +155,23 @@ impl Instances {
         self.find(addr, class).map(|n| self.node_ref(n).number)
     }
 
-    /// The node of the lock at `addr` in class node `class`, made when new.
+    /// The node of the lock at `addr` in class node `class`, made when new (ordered after
+    /// every other node).
     fn node(&mut self, addr: usize, class: ClassId) -> u32 {
+        self.node_at(addr, class, false)
+    }
+
+    /// The node of the held lock at `addr` in class node `class`, the source of the edge about
+    /// to be added; made when new, ordered before every other node, so that the edge agrees
+    /// with the order (locks first nested against the order they got nodes in, as a loop from
+    /// the last one down, cost no reordering).
+    fn held_node(&mut self, addr: usize, class: ClassId) -> u32 {
+        self.node_at(addr, class, true)
+    }
+
+    /// The node of the lock at `addr` in class node `class`, made when new, ordered after
+    /// every other node or before (`first`).
+    fn node_at(&mut self, addr: usize, class: ClassId, first: bool) -> u32 {
         if let Some(n) = self.find(addr, class) {
             return n;
         }
@@ -174,7 +189,10 @@ impl Instances {
                 id
             }
         };
-        self.order.add_node(id);
+        match first {
+            true => self.order.add_node_first(id),
+            false => self.order.add_node(id),
+        }
         self.by_addr.entry(addr).or_default().push(id);
         LIVE.fetch_add(1, Ordering::Relaxed);
         id
@@ -319,7 +337,7 @@ impl Validator {
                 continue;
             }
             let class = st.graph.node(new.class, new.subclass);
-            let from = st.instances.node(h.instance, class);
+            let from = st.instances.held_node(h.instance, class);
             let to = st.instances.node(new.instance, class);
             let t = DepType::of(h.mode, new.mode);
             if st.instances.edge_types(from, to).is_some_and(|ts| ts.contains(t)) {
@@ -524,7 +542,7 @@ mod tests {
         /// class): a nesting closing a strong cycle is refused, any other learnt. Returns
         /// whether it was refused.
         fn nest(&mut self, from: usize, to: usize, t: DepType) -> bool {
-            let (from, to) = (self.node(from, ClassId(0)), self.node(to, ClassId(0)));
+            let (from, to) = (self.held_node(from, ClassId(0)), self.node(to, ClassId(0)));
             if self.edge_types(from, to).is_some_and(|ts| ts.contains(t)) {
                 return false;
             }

@@ -121,6 +121,18 @@ fn unbounded_send_while_holding_a_lock_the_receiver_needs_is_not_reported() {
     assert!(reports_naming(&a.class_name()).is_empty(), "{:#?}", lockdep_core::reports());
 }
 
+/// Sends 2 on `tx` from another thread holding `a` (the signal edge `channel -> a`), and
+/// waits for that thread to end.
+fn sends_under(a: &Arc<Mutex<()>>, tx: lockdep_core::crossbeam_channel::Sender<u32>) {
+    let a2 = Arc::clone(a);
+    thread::spawn(move || {
+        let _g = a2.lock().unwrap();
+        tx.send(2).unwrap();
+    })
+    .join()
+    .unwrap();
+}
+
 #[test]
 fn select_over_two_receivers_holding_a_lock_one_sender_needs_is_reported() {
     warn();
@@ -128,13 +140,7 @@ fn select_over_two_receivers_holding_a_lock_one_sender_needs_is_reported() {
     let (tx1, rx1) = unbounded::<u32>();
     let (tx2, rx2) = unbounded::<u32>();
     let site = format!("{}:{}:", file!(), line!() - 1);
-    let a2 = Arc::clone(&a);
-    thread::spawn(move || {
-        let _g = a2.lock().unwrap();
-        tx2.send(2).unwrap();
-    })
-    .join()
-    .unwrap();
+    sends_under(&a, tx2);
     let g = a.lock().unwrap();
     let mut sel = Select::new();
     let i1 = sel.recv(&rx1);
@@ -173,5 +179,67 @@ fn select_with_no_lock_held_is_not_reported() {
     assert!(sel.select_timeout(Duration::from_millis(1)).is_err());
     assert!(sel.try_select().is_err());
     drop(tx1);
+    assert!(reports_naming(&a.class_name()).is_empty(), "{:#?}", lockdep_core::reports());
+}
+
+#[test]
+fn select_macro_holding_a_lock_one_sender_needs_is_reported() {
+    warn();
+    let a = Arc::new(Mutex::new(()));
+    let (tx1, rx1) = unbounded::<u32>();
+    let (tx2, rx2) = unbounded::<u32>();
+    let site = format!("{}:{}:", file!(), line!() - 1);
+    sends_under(&a, tx2);
+    let g = a.lock().unwrap();
+    let got = lockdep_core::crossbeam_channel::select! {
+        recv(rx1) -> _ => unreachable!("nothing was sent on rx1"),
+        recv(&rx2) -> msg => msg.unwrap(),
+    };
+    assert_eq!(got, 2);
+    drop(g);
+    drop(tx1);
+    event_cycle(&a.class_name(), &site);
+}
+
+#[test]
+fn select_macro_grammar_and_its_default_arms_are_crossbeams() {
+    use lockdep_core::crossbeam_channel::select;
+    warn();
+    let a = Arc::new(Mutex::new(()));
+    let (tx1, rx1) = unbounded::<u32>();
+    let (tx2, rx2) = bounded::<u32>(1);
+    // A default arm: a try (no wait edge), with the lock held.
+    let g = a.lock().unwrap();
+    let none = select! {
+        recv(rx1) -> msg => msg.ok(),
+        default => None,
+    };
+    assert_eq!(none, None);
+    let timed = select! {
+        recv(rx1) -> msg => { msg.ok() }
+        default(Duration::from_millis(1)) => { Some(7) }
+    };
+    assert_eq!(timed, Some(7));
+    drop(g);
+    // A send arm's message is evaluated only when that send is chosen: rx1 is ready, and
+    // the full channel's send is not.
+    tx2.send(0).unwrap();
+    tx1.send(1).unwrap();
+    let evaluated = AtomicBool::new(false);
+    let message = || {
+        evaluated.store(true, Ordering::Relaxed);
+        9
+    };
+    let which = select! {
+        send(tx2, message()) -> res => { res.unwrap(); "send" }
+        recv(rx1) -> msg => { assert_eq!(msg, Ok(1)); "recv" }
+    };
+    assert_eq!(which, "recv");
+    assert!(!evaluated.load(Ordering::Relaxed));
+    assert_eq!(rx2.recv(), Ok(0));
+    // Now the send is the only ready one, the channel expression a reference.
+    let sent = select! { send(&tx2, message()) -> res => res.is_ok() };
+    assert!(sent && evaluated.load(Ordering::Relaxed));
+    assert_eq!(rx2.recv(), Ok(9));
     assert!(reports_naming(&a.class_name()).is_empty(), "{:#?}", lockdep_core::reports());
 }

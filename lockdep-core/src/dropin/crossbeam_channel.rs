@@ -29,8 +29,10 @@
 //! - A blocking [`Select::select`] waits for *each* of its operations: holding a lock that
 //!   any of their signallers needs is reported, even if another operation could have ended
 //!   the wait (conservative).
-//! - No `select!` macro, `after`, `tick` or `never`; `Select` has `send`, `recv`, `select`,
-//!   `try_select` and `select_timeout`.
+//! - [`select!`] is crossbeam's grammar (`recv(r) -> msg => ..`, `send(s, v) -> res => ..`,
+//!   `default => ..`, `default(timeout) => ..`) over [`Select`]: each channel expression is
+//!   evaluated once, a send's message only when that send is chosen. No `after`, `tick` or
+//!   `never`; `Select` has `send`, `recv`, `select`, `try_select` and `select_timeout`.
 //!
 //! # Cost
 //! - `send`, `recv`: crossbeam's, plus one chain-cache probe per wait or signal when seen
@@ -335,4 +337,151 @@ impl fmt::Debug for SelectedOperation<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SelectedOperation").field("index", &self.index()).finish()
     }
+}
+
+/// crossbeam's `select!` over this module's channels: blocks until one operation is ready
+/// (a validated wait for each, as [`Select::select`]), or, with a `default` arm, tries once
+/// (`default => ..`) or for at most a duration (`default(timeout) => ..`) with no wait edge.
+///
+/// ```
+/// use lockdep_core::crossbeam_channel::{bounded, select, unbounded};
+/// use std::time::Duration;
+///
+/// let (s1, r1) = unbounded::<i32>();
+/// let (s2, r2) = bounded::<i32>(1);
+/// s1.send(10).unwrap();
+/// // Both operations are ready: either may run.
+/// let got = select! {
+///     recv(r1) -> msg => msg.unwrap(),
+///     send(s2, 20) -> res => {
+///         res.unwrap();
+///         r2.recv().unwrap()
+///     }
+/// };
+/// assert!(got == 10 || got == 20);
+/// let (_keep, idle) = unbounded::<()>();
+/// select! {
+///     recv(idle) -> _ => unreachable!(),
+///     default(Duration::from_millis(1)) => {}
+/// }
+/// ```
+///
+/// An arm outside the grammar is a compile error naming it:
+///
+/// ```compile_fail
+/// use lockdep_core::crossbeam_channel::{select, unbounded};
+///
+/// let (_s, r) = unbounded::<()>();
+/// select! { recv(r) => () } // no `-> pattern`
+/// ```
+#[doc(inline)]
+pub use crate::__crossbeam_select as select;
+
+/// The parser and expansion of [`select!`]: arms are read one by one into a list; each channel
+/// is bound once (a `ref` binding, so channels and references to them both work) in a scope
+/// of its own, the name passed on so the expansion at the end can use it.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __crossbeam_select {
+    // Parsing: `[arms] [default] tokens`. A block body may go without its comma.
+    (@parse [$($arms:tt)*] [$($d:tt)*] recv($r:expr) -> $p:pat => $body:block $(,)? $($rest:tt)*) => {
+        $crate::__crossbeam_select!(@parse [$($arms)* (recv ($r) $p => $body)] [$($d)*] $($rest)*)
+    };
+    (@parse [$($arms:tt)*] [$($d:tt)*] recv($r:expr) -> $p:pat => $body:expr $(, $($rest:tt)*)?) => {
+        $crate::__crossbeam_select!(@parse [$($arms)* (recv ($r) $p => $body)] [$($d)*] $($($rest)*)?)
+    };
+    (@parse [$($arms:tt)*] [$($d:tt)*] send($s:expr, $m:expr) -> $p:pat => $body:block $(,)? $($rest:tt)*) => {
+        $crate::__crossbeam_select!(@parse [$($arms)* (send ($s, $m) $p => $body)] [$($d)*] $($rest)*)
+    };
+    (@parse [$($arms:tt)*] [$($d:tt)*] send($s:expr, $m:expr) -> $p:pat => $body:expr $(, $($rest:tt)*)?) => {
+        $crate::__crossbeam_select!(@parse [$($arms)* (send ($s, $m) $p => $body)] [$($d)*] $($($rest)*)?)
+    };
+    (@parse [$($arms:tt)*] [] default => $body:block $(,)? $($rest:tt)*) => {
+        $crate::__crossbeam_select!(@parse [$($arms)*] [(try) $body] $($rest)*)
+    };
+    (@parse [$($arms:tt)*] [] default => $body:expr $(, $($rest:tt)*)?) => {
+        $crate::__crossbeam_select!(@parse [$($arms)*] [(try) $body] $($($rest)*)?)
+    };
+    (@parse [$($arms:tt)*] [] default($t:expr) => $body:block $(,)? $($rest:tt)*) => {
+        $crate::__crossbeam_select!(@parse [$($arms)*] [(timeout $t) $body] $($rest)*)
+    };
+    (@parse [$($arms:tt)*] [] default($t:expr) => $body:expr $(, $($rest:tt)*)?) => {
+        $crate::__crossbeam_select!(@parse [$($arms)*] [(timeout $t) $body] $($($rest)*)?)
+    };
+    (@parse [$($arms:tt)*] [$($d:tt)*]) => {
+        $crate::__crossbeam_select!(@bind [] [$($d)*] $($arms)*)
+    };
+    (@parse [$($arms:tt)*] [$($d:tt)*] $($bad:tt)+) => {
+        ::core::compile_error!(concat!(
+            "select!: expected `recv(r) -> pat => body`, `send(s, msg) -> pat => body`, ",
+            "`default => body` or `default(timeout) => body` (one default at most), found: ",
+            stringify!($($bad)+)
+        ))
+    };
+    // Binding: each channel once, in arm order.
+    (@bind [$($done:tt)*] [$($d:tt)*] (recv ($r:expr) $p:pat => $body:expr) $($todo:tt)*) => {
+        match $r {
+            ref ch => {
+                let ch: &$crate::crossbeam_channel::Receiver<_> = ch;
+                $crate::__crossbeam_select!(@bind [$($done)* (recv ch () $p => $body)] [$($d)*] $($todo)*)
+            }
+        }
+    };
+    (@bind [$($done:tt)*] [$($d:tt)*] (send ($s:expr, $m:expr) $p:pat => $body:expr) $($todo:tt)*) => {
+        match $s {
+            ref ch => {
+                let ch: &$crate::crossbeam_channel::Sender<_> = ch;
+                $crate::__crossbeam_select!(@bind [$($done)* (send ch ($m) $p => $body)] [$($d)*] $($todo)*)
+            }
+        }
+    };
+    // Every channel bound: build the selection, choose, run the chosen arm.
+    (@bind [$(($op:ident $ch:ident ($($m:expr)?) $p:pat => $body:expr))*] [$($d:tt)*]) => {{
+        let mut sel = $crate::crossbeam_channel::Select::new();
+        $( sel.$op($ch); )*
+        $crate::__crossbeam_select!(@choose sel [$($d)*] [$(($op $ch ($($m)?) $p => $body))*])
+    }};
+    (@choose $sel:ident [] [$($arms:tt)*]) => {{
+        let op = $sel.select();
+        $crate::__crossbeam_select!(@run op [$($arms)*])
+    }};
+    (@choose $sel:ident [(try) $default:expr] [$($arms:tt)*]) => {
+        match $sel.try_select() {
+            ::core::result::Result::Ok(op) => $crate::__crossbeam_select!(@run op [$($arms)*]),
+            ::core::result::Result::Err(_) => $default,
+        }
+    };
+    (@choose $sel:ident [(timeout $t:expr) $default:expr] [$($arms:tt)*]) => {
+        match $sel.select_timeout($t) {
+            ::core::result::Result::Ok(op) => $crate::__crossbeam_select!(@run op [$($arms)*]),
+            ::core::result::Result::Err(_) => $default,
+        }
+    };
+    // The chosen operation's arm: operations were added in arm order, so its index counts
+    // the arms before it.
+    (@run $op:ident [$(($kind:ident $ch:ident ($($m:expr)?) $p:pat => $body:expr))*]) => {{
+        let chosen = $op.index();
+        let mut index = 0usize;
+        $(
+            if chosen == { index += 1; index - 1 } {
+                #[allow(unreachable_code)]
+                match $crate::__crossbeam_select!(@complete $op $kind $ch ($($m)?)) {
+                    $p => $body,
+                }
+            } else
+        )*
+        {
+            let _ = index;
+            ::core::unreachable!("select!: no arm for operation {chosen}")
+        }
+    }};
+    (@complete $op:ident recv $ch:ident ()) => { $op.recv($ch) };
+    (@complete $op:ident send $ch:ident ($m:expr)) => { $op.send($ch, $m) };
+    // Entry.
+    () => {
+        ::core::compile_error!("select!: no operation")
+    };
+    ($($tokens:tt)+) => {
+        $crate::__crossbeam_select!(@parse [] [] $($tokens)+)
+    };
 }

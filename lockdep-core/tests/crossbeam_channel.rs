@@ -243,3 +243,27 @@ fn select_macro_grammar_and_its_default_arms_are_crossbeams() {
     assert_eq!(rx2.recv(), Ok(9));
     assert!(reports_naming(&a.class_name()).is_empty(), "{:#?}", lockdep_core::reports());
 }
+
+#[test]
+fn timer_channels_in_a_select_loop_with_a_lock_held() {
+    use lockdep_core::crossbeam_channel::{after, never, select, tick};
+    warn();
+    let a = Arc::new(Mutex::new(()));
+    // With the lock held: a loop over a ticker, an arm turned off and a deadline.
+    let g = a.lock().unwrap();
+    let ticks = tick(Duration::from_millis(1));
+    let deadline = after(Duration::from_millis(5));
+    let off = never::<u32>();
+    let mut ticked = 0;
+    loop {
+        select! {
+            recv(ticks) -> t => { assert!(t.is_ok()); ticked += 1; }
+            recv(off) -> _ => unreachable!("never delivers"),
+            recv(deadline) -> t => { assert!(t.is_ok()); break; }
+        }
+    }
+    assert!(after(Duration::from_millis(1)).recv().is_ok());
+    drop(g);
+    assert!(ticked < 1_000);
+    assert!(reports_naming(&a.class_name()).is_empty(), "{:#?}", lockdep_core::reports());
+}

@@ -31,8 +31,9 @@
 //!   the wait (conservative).
 //! - [`select!`] is crossbeam's grammar (`recv(r) -> msg => ..`, `send(s, v) -> res => ..`,
 //!   `default => ..`, `default(timeout) => ..`) over [`Select`]: each channel expression is
-//!   evaluated once, a send's message only when that send is chosen. No `after`, `tick` or
-//!   `never`; `Select` has `send`, `recv`, `select`, `try_select` and `select_timeout`.
+//!   evaluated once, a send's message only when that send is chosen. `after`, `tick` and `never`
+//!   are crossbeam's timer channels; waiting on them is no wait edge (no thread signals them).
+//!   `Select` has `send`, `recv`, `select`, `try_select` and `select_timeout`.
 //!
 //! # Cost
 //! - `send`, `recv`: crossbeam's, plus one chain-cache probe per wait or signal when seen
@@ -40,7 +41,7 @@
 
 use std::fmt;
 use std::panic::Location;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::hook::{self, EventId};
 
@@ -49,11 +50,26 @@ pub use ::crossbeam_channel::{
     TrySelectError, TrySendError,
 };
 
-/// A channel's events: its messages, and a bounded channel's free space.
+/// A channel's events: its messages (none for the timer channels, which no thread signals),
+/// and a bounded channel's free space.
 #[derive(Clone, Copy, Debug)]
 struct Events {
-    data: EventId,
+    data: Option<EventId>,
     space: Option<EventId>,
+}
+
+impl Events {
+    /// A timer channel's (`after`, `tick`, `never`): waiting on it waits for time, not for
+    /// another thread, so it is no wait edge.
+    const TIMER: Events = Events { data: None, space: None };
+
+    /// Signals the channel's messages (a send).
+    #[track_caller]
+    fn sent(&self) {
+        if let Some(data) = self.data {
+            hook::event_signal(data, Location::caller());
+        }
+    }
 }
 
 /// A wait for `ev` at the caller, raised in panic mode when it closes a cycle.
@@ -67,7 +83,7 @@ fn wait(ev: EventId) {
 /// Creates an unbounded channel whose event class is the caller's location.
 #[track_caller]
 pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
-    let ev = Events { data: hook::event_at(Location::caller()), space: None };
+    let ev = Events { data: Some(hook::event_at(Location::caller())), space: None };
     let (tx, rx) = ::crossbeam_channel::unbounded();
     (Sender { inner: tx, ev }, Receiver { inner: rx, ev })
 }
@@ -77,9 +93,27 @@ pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
 #[track_caller]
 pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     let site = Location::caller();
-    let ev = Events { data: hook::event_at(site), space: Some(hook::event_named("space", site)) };
+    let ev =
+        Events { data: Some(hook::event_at(site)), space: Some(hook::event_named("space", site)) };
     let (tx, rx) = ::crossbeam_channel::bounded(cap);
     (Sender { inner: tx, ev }, Receiver { inner: rx, ev })
+}
+
+/// A channel that delivers the time once, `duration` from now (crossbeam's `after`). A `recv`
+/// on it waits for time, not for another thread: no wait edge.
+pub fn after(duration: Duration) -> Receiver<Instant> {
+    Receiver { inner: ::crossbeam_channel::after(duration), ev: Events::TIMER }
+}
+
+/// A channel that delivers the time every `duration` (crossbeam's `tick`); no wait edge.
+pub fn tick(duration: Duration) -> Receiver<Instant> {
+    Receiver { inner: ::crossbeam_channel::tick(duration), ev: Events::TIMER }
+}
+
+/// A channel that never delivers (crossbeam's `never`), for a `select!` arm turned off; no
+/// wait edge (a `recv` on it alone blocks for ever, lock or not).
+pub fn never<T>() -> Receiver<T> {
+    Receiver { inner: ::crossbeam_channel::never(), ev: Events::TIMER }
 }
 
 /// The sending half: a `send` is a signal of the channel's messages (and, bounded, first a
@@ -97,7 +131,7 @@ impl<T> Sender<T> {
         if let Some(space) = self.ev.space {
             wait(space);
         }
-        hook::event_signal(self.ev.data, Location::caller());
+        self.ev.sent();
         self.inner.send(msg)
     }
 
@@ -106,7 +140,7 @@ impl<T> Sender<T> {
     pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
         let r = self.inner.try_send(msg);
         if r.is_ok() {
-            hook::event_signal(self.ev.data, Location::caller());
+            self.ev.sent();
         }
         r
     }
@@ -117,7 +151,7 @@ impl<T> Sender<T> {
     pub fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
         let r = self.inner.send_timeout(msg, timeout);
         if r.is_ok() {
-            hook::event_signal(self.ev.data, Location::caller());
+            self.ev.sent();
         }
         r
     }
@@ -176,7 +210,9 @@ impl<T> Receiver<T> {
     #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
         self.freed();
-        wait(self.ev.data);
+        if let Some(data) = self.ev.data {
+            wait(data);
+        }
         self.inner.recv()
     }
 
@@ -265,7 +301,7 @@ impl<'a> Select<'a> {
 
     /// Adds a receive on `r`; returns the operation's index.
     pub fn recv<T>(&mut self, r: &'a Receiver<T>) -> usize {
-        self.waits.push(r.ev.data);
+        self.waits.extend(r.ev.data);
         self.inner.recv(&r.inner)
     }
 
@@ -320,7 +356,7 @@ impl SelectedOperation<'_> {
     /// Completes a send: a signal of the channel. Panics on the wrong channel (crossbeam's).
     #[track_caller]
     pub fn send<T>(self, s: &Sender<T>, msg: T) -> Result<(), SendError<T>> {
-        hook::event_signal(s.ev.data, Location::caller());
+        s.ev.sent();
         self.inner.send(&s.inner, msg)
     }
 

@@ -275,6 +275,7 @@ impl Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scc_order::rng;
 
     fn graph(n: usize) -> (Graph, Vec<ClassId>) {
         let mut g = Graph::default();
@@ -299,16 +300,6 @@ mod tests {
     fn w() -> Witness {
         let a = WitnessAcq { mode: Mode::Write, trylock: false, site: SiteRef::None, trace: None };
         Witness { thread: "t".into(), from: a, to: a }
-    }
-
-    /// A xorshift generator: `rnd(n)` is below `n`.
-    fn rng(mut seed: u64) -> impl FnMut(u64) -> u64 {
-        move |n| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        }
     }
 
     /// The strong-path search without the shortcut.

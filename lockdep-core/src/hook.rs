@@ -537,7 +537,7 @@ pub(crate) fn release(class: &LockClass, instance: usize) {
 pub(crate) fn holds(instance: usize) -> bool {
     #[cfg(not(feature = "off"))]
     {
-        global::inspect(|s| s.find(instance).is_some()).unwrap_or(false)
+        matches!(global::held_mode(instance), Some(Some(_)))
     }
     #[cfg(feature = "off")]
     {

@@ -369,6 +369,18 @@ fn reached(n: usize, edges: &[(u32, u32)], start: u32) -> Vec<bool> {
     seen
 }
 
+/// The random graphs' generator of this module's tests and the class and instance graphs':
+/// a xorshift, `rnd(n)` is below `n`.
+#[cfg(test)]
+pub(crate) fn rng(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |n| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,16 +458,6 @@ mod tests {
 
         fn check(&self) {
             self.order.assert_sound(&self.live, &self.edges());
-        }
-    }
-
-    /// A xorshift generator: `rnd(n)` is below `n`.
-    fn rng(mut seed: u64) -> impl FnMut(u64) -> u64 {
-        move |n| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
         }
     }
 

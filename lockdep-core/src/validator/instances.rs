@@ -500,6 +500,7 @@ impl Validator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scc_order::rng;
 
     fn w() -> Witness {
         let a = WitnessAcq { mode: Mode::Write, trylock: false, site: SiteRef::None, trace: None };
@@ -554,16 +555,6 @@ mod tests {
                 self.add(from, to, t, w());
             }
             refused
-        }
-    }
-
-    /// A xorshift generator: `rnd(n)` is below `n`.
-    fn rng(mut seed: u64) -> impl FnMut(u64) -> u64 {
-        move |n| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
         }
     }
 

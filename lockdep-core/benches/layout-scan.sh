@@ -7,7 +7,10 @@
 # Usage: lockdep-core/benches/layout-scan.sh [FROM] [TO] [STEP] [PASSES]
 # (default 0 4095 16 2: 256 layouts, two passes, about 12 minutes). HOTPATH_BIN=path
 # scans an already built bench binary (another commit's, say) instead of building one.
+# With QUIET=L (say 0.5), each run first waits for the 1-minute load average to fall below L
+# (the scan's own back-to-back runs load the machine); the scan then takes longer.
 set -eu
+quiet=${QUIET:-}
 from=${1:-0}
 to=${2:-4095}
 step=${3:-16}
@@ -22,6 +25,9 @@ pass=1
 while [ "$pass" -le "$passes" ]; do
     pad=$from
     while [ "$pad" -le "$to" ]; do
+        if [ -n "$quiet" ]; then
+            while awk -v q="$quiet" '{ exit !($1 >= q) }' /proc/loadavg; do sleep 2; done
+        fi
         load=$(cut -d' ' -f1 /proc/loadavg)
         LOCKDEP_LAYOUT_PAD=$(head -c "$pad" /dev/zero | tr '\0' x) LOCKDEP_BENCH_ROUNDS=3 \
             LOCKDEP_BENCH_MS=8 setarch -R "$bin" --layout --skip-scaling --skip-first-sight \
